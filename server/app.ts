@@ -1,0 +1,131 @@
+/**
+ * Builds the HTTP app from its dependencies, so tests build it in-process on their own
+ * database. Startup (config, migrations, listening) lives in main.ts and cli.ts.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Database } from './db/client';
+import { WriteQueue } from './db/write-queue';
+import type { AppEnv } from './http/env';
+import { errorJson, handleError } from './http/errors';
+import { Catalog } from './services/catalog';
+import type { ServiceContext } from './services/context';
+import { createCrypto } from './services/crypto';
+import { consentsRoutes } from './routes/consents';
+import { mountDocs } from './routes/docs';
+import { healthRoutes } from './routes/health';
+import { keysRoutes } from './routes/keys';
+import { purposesRoutes } from './routes/purposes';
+import { sitesRoutes } from './routes/sites';
+import { sourcesRoutes } from './routes/sources';
+import { subjectsRoutes } from './routes/subjects';
+
+export interface AppOptions {
+  database: Database;
+  /** SAMTYKKE_SECRET: key material for encryption, blind indexes and link signing. */
+  secret: string;
+  publicUrl?: string;
+  now?: () => number;
+  /** One JSON line per request on stdout (never with personal data). */
+  log?: boolean;
+  /** Serve the demo website at / (npm start only; production serves none). */
+  demo?: boolean;
+}
+
+export interface Services extends ServiceContext {
+  database: Database;
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export function createServices(options: Pick<AppOptions, 'database' | 'secret' | 'now'>): Services {
+  const now = options.now ?? Date.now;
+  return {
+    database: options.database,
+    db: options.database.db,
+    queue: new WriteQueue(options.database.writer),
+    crypto: createCrypto(options.secret),
+    catalog: new Catalog(options.database.db, now),
+    now,
+  };
+}
+
+export function createApp(options: AppOptions) {
+  const services = createServices(options);
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    c.set('services', services);
+    const started = performance.now();
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    if (options.log) {
+      // The route pattern, never the path or query: those can hold an address.
+      console.log(
+        JSON.stringify({
+          level: 'info',
+          requestId: c.get('requestId'),
+          method: c.req.method,
+          route: c.req.routePath,
+          status: c.res.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        }),
+      );
+    }
+  });
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => errorJson(c, 413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`),
+    }),
+  );
+
+  const api = new Hono<AppEnv>()
+    .route('/', sitesRoutes)
+    .route('/', purposesRoutes)
+    .route('/', sourcesRoutes)
+    .route('/', keysRoutes)
+    .route('/', consentsRoutes)
+    .route('/', subjectsRoutes);
+  app.route('/v1', api);
+  app.route('/', healthRoutes);
+  mountDocs(app, api, options.publicUrl ?? 'http://localhost:8787');
+
+  const widgetDir = `${root}dist/widget`;
+  app.use('/samtykke.js', serveStatic({ root: widgetDir, rewriteRequestPath: () => '/samtykke.js' }));
+  app.use('/samtykke.iife.js', serveStatic({ root: widgetDir, rewriteRequestPath: () => '/samtykke.iife.js' }));
+  if (options.demo && existsSync(`${root}demo`)) {
+    app.use('/*', serveStatic({ root: `${root}demo` }));
+  } else {
+    app.get('/', (c) => c.json({ name: 'Samtykke', docs: '/docs', openapi: '/openapi.json' }));
+  }
+
+  const routes = app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method, pattern: toRegExp(r.path) }));
+  app.notFound((c) => {
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      return errorJson(c, 405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(' or ')}`);
+    }
+    return errorJson(c, 404, 'not_found', 'no such route');
+  });
+  app.onError(handleError);
+
+  return { app, services };
+}
+
+function toRegExp(path: string): RegExp {
+  const escaped = path
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${escaped}/?$`);
+}

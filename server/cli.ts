@@ -1,0 +1,275 @@
+/**
+ * The `samtykke` command. It uses the same services as the server, against the
+ * database named by DATABASE_URL (default ./data/samtykke.db). Commands that create
+ * things take --json and then print exactly one JSON object.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createClient } from '@libsql/client';
+import * as v from 'valibot';
+import { KEY_SCOPES, type KeyScope } from '../shared/enums';
+import { NewApiKey, SiteId } from '../shared/api';
+import { createServices } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { migrate, openDatabase, type Database } from './db/client';
+import { AppError } from './services/errors';
+import { createKey, revokeKey } from './services/keys';
+import { createSite, findSiteRow } from './services/sites';
+import { verifyAll } from './services/verify';
+import { startServer, stopOnSignals } from './main';
+
+const USAGE = `Usage: samtykke <command> [options]
+
+Commands:
+  init [--site ID] [--name NAME]        create the database, migrate, create a site and an admin key
+  serve                                 migrate and serve the API and widgets (production; seeds nothing)
+  dev                                   like serve, plus the demo site and a seeded demo site (npm start)
+  migrate                               apply database migrations
+  site create ID --name NAME [--language da] [--country DK] [--origin URL]...
+                                        create a site with default purposes, wordings, sources and an admin key
+  key create --site ID --name NAME --scopes admin,write,check,pii:read
+  key revoke KEY_ID --site ID
+  audit verify [--site ID]              check every hash chain; exit 1 and name the first bad row
+  backup FILE                           online, consistent copy of a file database (VACUUM INTO)
+
+Options:
+  --json                                print one JSON object (commands that create or check things)
+  -h, --help                            this text
+
+Environment: DATABASE_URL, DATABASE_AUTH_TOKEN, SAMTYKKE_SECRET, PUBLIC_URL, PORT (see README).`;
+
+const CLI_ACTOR = 'cli';
+
+class UsageError extends Error {}
+
+type Out = { json: boolean; print(text: string, object: Record<string, unknown>): void };
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        site: { type: 'string' },
+        name: { type: 'string' },
+        language: { type: 'string' },
+        country: { type: 'string' },
+        origin: { type: 'string', multiple: true },
+        scopes: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const out: Out = {
+    json: values.json,
+    print: (text, object) => console.log(values.json ? JSON.stringify(object) : text),
+  };
+  const [command, sub, arg] = positionals;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serveCommand(false);
+      case 'dev':
+        return await serveCommand(true);
+      case 'migrate':
+        return await withDatabase(true, async () => {
+          out.print('Migrations applied.', { migrated: true });
+          return 0;
+        });
+      case 'init':
+        return await withDatabase(true, async (database, config) => {
+          const id = parseSiteId(values.site ?? 'default');
+          const { key } = await createSite(services(database, config), { id, name: values.name ?? id }, CLI_ACTOR, { name: 'admin (init)' });
+          out.print(`Database ready at ${redactUrl(config.databaseUrl)}.\nSite: ${id}\nAdmin API key (shown once): ${key!.secret}`, { site: id, key: key!.secret, keyId: key!.id });
+          return 0;
+        });
+      case 'site':
+        if (sub !== 'create' || !arg) throw new UsageError('usage: samtykke site create ID --name NAME');
+        return await withDatabase(true, async (database, config) => {
+          const id = parseSiteId(arg);
+          const input = v.parse(
+            v.object({
+              language: v.optional(v.pipe(v.string(), v.regex(/^[a-z]{2,3}$/, '--language must be a language code such as da'))),
+              country: v.optional(v.pipe(v.string(), v.regex(/^[A-Z]{2}$/, '--country must be a country code such as DK'))),
+              origin: v.optional(v.array(v.pipe(v.string(), v.regex(/^https?:\/\/[^/\s]+$/, '--origin must be an origin such as https://www.example.dk')))),
+            }),
+            { language: values.language, country: values.country, origin: values.origin },
+          );
+          const { key } = await createSite(
+            services(database, config),
+            { id, name: values.name ?? id, defaultLanguage: input.language, defaultCountry: input.country, allowedOrigins: input.origin },
+            CLI_ACTOR,
+            { name: 'admin (site create)' },
+          );
+          out.print(`Site ${id} created.\nAdmin API key (shown once): ${key!.secret}`, { site: id, key: key!.secret, keyId: key!.id });
+          return 0;
+        });
+      case 'key':
+        return await keyCommand(sub, arg, values, out);
+      case 'audit':
+        if (sub !== 'verify') throw new UsageError('usage: samtykke audit verify [--site ID]');
+        return await withDatabase(false, async (database, config) => {
+          const site = values.site === undefined ? undefined : parseSiteId(values.site);
+          const reports = await verifyAll(database.db, services(database, config).crypto, site);
+          if (site && reports.length === 0) throw new UsageError(`no site '${site}'`);
+          const ok = reports.every((r) => r.ok);
+          const lines = reports.flatMap((r) =>
+            r.chains.map((ch) =>
+              ch.ok
+                ? `ok    ${r.site} ${ch.chain}: ${ch.rows} rows, head ${ch.head.slice(0, 16) || '(empty)'}`
+                : `BAD   ${r.site} ${ch.chain}: row ${ch.firstBad!.seq}${ch.firstBad!.id !== null ? ` (id ${ch.firstBad!.id})` : ''}: ${ch.firstBad!.reason}`,
+            ),
+          );
+          out.print(lines.join('\n') || 'No sites.', { ok, sites: reports });
+          return ok ? 0 : 1;
+        });
+      case 'backup':
+        if (!sub) throw new UsageError('usage: samtykke backup FILE');
+        return await withDatabase(false, async (database) => {
+          const file = resolve(sub);
+          const result = await backup(database, file);
+          out.print(`Backup written to ${file} (${result.bytes} bytes, ${result.tables} tables, integrity ok).`, { file, ...result });
+          return 0;
+        });
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    return report(e);
+  }
+}
+
+function report(e: unknown): number {
+  if (e instanceof UsageError) {
+    console.error(`samtykke: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (e instanceof ConfigError) {
+    console.error(`samtykke: configuration: ${e.message}`);
+    return 78;
+  }
+  if (e instanceof AppError) {
+    console.error(`samtykke: ${e.message}`);
+    return 1;
+  }
+  if (e instanceof v.ValiError) {
+    console.error(`samtykke: ${e.issues[0]?.message ?? 'invalid arguments'}`);
+    return 2;
+  }
+  console.error(`samtykke: ${e instanceof Error ? e.message : String(e)}`);
+  return 1;
+}
+
+function parseSiteId(id: string): string {
+  const r = v.safeParse(SiteId, id);
+  if (!r.success) throw new UsageError(r.issues[0].message);
+  return r.output;
+}
+
+function services(database: Database, config: Config) {
+  return createServices({ database, secret: config.secret });
+}
+
+async function withDatabase(runMigrations: boolean, work: (database: Database, config: Config) => Promise<number>): Promise<number> {
+  const config = loadConfig();
+  const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  try {
+    if (runMigrations) await migrate(database);
+    return await work(database, config);
+  } finally {
+    database.close();
+  }
+}
+
+async function keyCommand(sub: string | undefined, arg: string | undefined, values: { site?: string; name?: string; scopes?: string }, out: Out) {
+  if (!values.site) throw new UsageError('--site is required');
+  const site = parseSiteId(values.site);
+  return withDatabase(false, async (database, config) => {
+    const ctx = services(database, config);
+    if (!(await findSiteRow(ctx, site))) throw new UsageError(`no site '${site}'`);
+    if (sub === 'create') {
+      const input = v.safeParse(NewApiKey, { name: values.name ?? '', scopes: (values.scopes ?? '').split(',').filter(Boolean) });
+      if (!input.success) throw new UsageError(`--name and --scopes (${KEY_SCOPES.join(',')}) are required`);
+      const { key, secret } = await createKey(ctx, site, input.output.name, input.output.scopes as KeyScope[], CLI_ACTOR);
+      out.print(`Key ${key.id} (${key.scopes.join(', ')}) created. Secret (shown once): ${secret}`, { site, keyId: key.id, key: secret, scopes: key.scopes });
+      return 0;
+    }
+    if (sub === 'revoke' && arg) {
+      const key = await revokeKey(ctx, site, arg, CLI_ACTOR);
+      out.print(`Key ${key.id} revoked.`, { site, keyId: key.id, revokedAt: key.revokedAt });
+      return 0;
+    }
+    throw new UsageError('usage: samtykke key create|revoke …');
+  });
+}
+
+/** VACUUM INTO writes a consistent copy while the server keeps running; the copy is then opened and checked. */
+async function backup(database: Database, file: string) {
+  if (!database.isFile) throw new UsageError('backup copies a file database; for a libSQL server or Turso use its own backups');
+  if (existsSync(file)) throw new UsageError(`${file} exists; choose a new file`);
+  await database.client.execute({ sql: 'VACUUM INTO ?', args: [file] });
+  const copy = createClient({ url: `file:${file}` });
+  try {
+    const integrity = await copy.execute('PRAGMA integrity_check');
+    if (integrity.rows[0]?.[0] !== 'ok') throw new Error('the backup failed its integrity check');
+    const tables = await copy.execute("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'");
+    return { bytes: readFileSync(file).byteLength, tables: Number(tables.rows[0]!.n) };
+  } finally {
+    copy.close();
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+async function serveCommand(demo: boolean): Promise<number> {
+  const config = loadConfig();
+  const running = await startServer(config, { demo });
+  stopOnSignals(running);
+  const lines = [`Samtykke is listening on ${running.url}`, `  API reference: ${running.url}/docs`, `  Widget bundle: ${running.url}/samtykke.js`];
+  if (demo) {
+    const { site, secret } = await seedDemo(running.database, config);
+    lines.push(
+      `  Demo website:  ${running.url}/`,
+      `  Demo site id:  ${site}`,
+      `  Demo admin API key: ${secret}`,
+      `  Try: curl -H "Authorization: Bearer ${secret}" ${running.url}/v1/sites/${site}/purposes`,
+    );
+  }
+  console.log(lines.join('\n'));
+  return await new Promise<number>(() => {}); // runs until a signal stops it
+}
+
+const DEMO_SITE = 'demo';
+
+/** The demo site and a key for it; the key's secret is kept in data/ so every `npm start` can print it. */
+async function seedDemo(database: Database, config: Config): Promise<{ site: string; secret: string }> {
+  const keyFile = resolve('data', 'demo-admin-key');
+  const ctx = services(database, config);
+  if (await findSiteRow(ctx, DEMO_SITE)) {
+    if (existsSync(keyFile)) return { site: DEMO_SITE, secret: readFileSync(keyFile, 'utf8').trim() };
+    const { secret } = await createKey(ctx, DEMO_SITE, 'demo admin', [...KEY_SCOPES], CLI_ACTOR);
+    writeFileSync(keyFile, `${secret}\n`, { mode: 0o600 });
+    return { site: DEMO_SITE, secret };
+  }
+  const { key } = await createSite(
+    ctx,
+    { id: DEMO_SITE, name: 'Samtykke demo', defaultLanguage: 'en', allowedOrigins: [new URL(config.publicUrl).origin] },
+    CLI_ACTOR,
+    { name: 'demo admin' },
+  );
+  writeFileSync(keyFile, `${key!.secret}\n`, { mode: 0o600 });
+  return { site: DEMO_SITE, secret: key!.secret };
+}

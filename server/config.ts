@@ -1,0 +1,102 @@
+/**
+ * Configuration from the environment, validated once at start-up. A bad value stops
+ * start-up with a message naming the variable, and never echoes a secret.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as v from 'valibot';
+
+export interface Config {
+  port: number;
+  databaseUrl: string;
+  databaseAuthToken: string | undefined;
+  /** Key material; never logged. */
+  secret: string;
+  publicUrl: string;
+  production: boolean;
+  logLevel: 'silent' | 'info';
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/;
+
+const EnvSchema = v.object({
+  PORT: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'must be a port number'), v.transform(Number), v.minValue(0), v.maxValue(65535)),
+    '8787',
+  ),
+  DATABASE_URL: v.optional(
+    v.pipe(v.string(), v.regex(DATABASE_URL, 'must start with file:, libsql://, http(s):// or ws(s)://')),
+  ),
+  DATABASE_AUTH_TOKEN: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
+  SAMTYKKE_SECRET: v.optional(
+    v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters of random key material')),
+  ),
+  PUBLIC_URL: v.optional(v.pipe(v.string(), v.url('must be an absolute http(s) URL'), v.regex(/^https?:\/\//, 'must be http(s)'))),
+  NODE_ENV: v.optional(v.picklist(['production', 'development', 'test'], 'must be production, development or test')),
+  LOG_LEVEL: v.optional(v.picklist(['silent', 'info'], 'must be silent or info'), 'info'),
+});
+
+export interface LoadOptions {
+  /** Folder for the default database file and the generated secret. */
+  dataDir?: string;
+  /** Generate `<dataDir>/secret` when SAMTYKKE_SECRET is absent (first start). */
+  createSecret?: boolean;
+}
+
+/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
+  const result = v.safeParse(EnvSchema, pickEmptyAsAbsent(env));
+  if (!result.success) {
+    const issue = result.issues[0];
+    const variable = String(issue.path?.[0]?.key ?? 'environment');
+    // Only the schema's message: the value itself may be a secret.
+    throw new ConfigError(variable, issue.message);
+  }
+  const e = result.output;
+  const dataDir = resolve(options.dataDir ?? 'data');
+  const port = e.PORT;
+  const databaseUrl = e.DATABASE_URL ?? `file:${resolve(dataDir, 'samtykke.db')}`;
+  if (databaseUrl.startsWith('file:')) mkdirSync(dirname(databaseUrl.slice('file:'.length)), { recursive: true });
+  return {
+    port,
+    databaseUrl,
+    databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    secret: e.SAMTYKKE_SECRET ?? readOrCreateSecret(resolve(dataDir, 'secret'), options.createSecret ?? true),
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    production: e.NODE_ENV === 'production',
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function pickEmptyAsAbsent(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.entries)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function readOrCreateSecret(file: string, create: boolean): string {
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length < 32) throw new ConfigError('SAMTYKKE_SECRET', `the secret in ${file} is shorter than 32 characters`);
+    return secret;
+  }
+  if (!create) throw new ConfigError('SAMTYKKE_SECRET', `is not set and ${file} does not exist`);
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}

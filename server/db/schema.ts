@@ -1,0 +1,214 @@
+/**
+ * The ledger's tables. Personal data lives only in `subjects`, encrypted, with keyed
+ * blind indexes for lookup; every other table holds ids, hashes and wording.
+ * Times are integer milliseconds since the epoch (UTC).
+ */
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { Channel, ConsentStatus, EventAction, KeyScope, LegalBasis, WordingStatus } from '../../shared/enums';
+
+const createdAt = () => integer('created_at').notNull();
+
+export const sites = sqliteTable('sites', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  defaultLanguage: text('default_language').notNull().default('en'),
+  defaultCountry: text('default_country').notNull().default('DK'),
+  allowedOrigins: text('allowed_origins', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+  doubleOptIn: integer('double_opt_in', { mode: 'boolean' }).notNull().default(true),
+  /** Head of the consent-event hash chain: last sequence number and its hash. */
+  ledgerSeq: integer('ledger_seq').notNull().default(0),
+  ledgerHead: text('ledger_head').notNull().default(''),
+  /** Head of the audit-log hash chain. */
+  auditSeq: integer('audit_seq').notNull().default(0),
+  auditHead: text('audit_head').notNull().default(''),
+  createdAt: createdAt(),
+});
+
+export const purposes = sqliteTable(
+  'purposes',
+  {
+    id: text('id').primaryKey(),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    key: text('key').notNull(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    channel: text('channel').$type<Channel>().notNull(),
+    legalBasis: text('legal_basis').$type<LegalBasis>().notNull(),
+    currentVersionId: text('current_version_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('purposes_site_key').on(t.siteId, t.key)],
+);
+
+export const wordingVersions = sqliteTable(
+  'wording_versions',
+  {
+    id: text('id').primaryKey(),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    purposeId: text('purpose_id').notNull().references(() => purposes.id),
+    version: integer('version').notNull(),
+    status: text('status').$type<WordingStatus>().notNull(),
+    createdAt: createdAt(),
+    publishedAt: integer('published_at'),
+    retiredAt: integer('retired_at'),
+  },
+  (t) => [uniqueIndex('wording_versions_purpose_version').on(t.purposeId, t.version)],
+);
+
+export const wordingTexts = sqliteTable(
+  'wording_texts',
+  {
+    versionId: text('version_id').notNull().references(() => wordingVersions.id),
+    lang: text('lang').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    /** SHA-256 (hex) of wordingDigestInput(lang, title, body); set on publish. */
+    sha256: text('sha256'),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.lang] })],
+);
+
+export const sources = sqliteTable(
+  'sources',
+  {
+    id: text('id').primaryKey(),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    key: text('key').notNull(),
+    label: text('label').notNull(),
+    archivedAt: integer('archived_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('sources_site_key').on(t.siteId, t.key)],
+);
+
+export const subjects = sqliteTable(
+  'subjects',
+  {
+    id: text('id').primaryKey(),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    emailEnc: text('email_enc'),
+    emailBidx: text('email_bidx'),
+    phoneEnc: text('phone_enc'),
+    phoneBidx: text('phone_bidx'),
+    nameEnc: text('name_enc'),
+    restricted: integer('restricted', { mode: 'boolean' }).notNull().default(false),
+    erasedAt: integer('erased_at'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('subjects_site_email').on(t.siteId, t.emailBidx),
+    uniqueIndex('subjects_site_phone').on(t.siteId, t.phoneBidx),
+  ],
+);
+
+/** The ledger: append-only, hash-chained per site. */
+export const consentEvents = sqliteTable(
+  'consent_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    seq: integer('seq').notNull(),
+    subjectId: text('subject_id'),
+    /** Anonymous cookie-consent visitors are keyed by a random id, never a subject. */
+    visitorId: text('visitor_id'),
+    purposeId: text('purpose_id'),
+    action: text('action').$type<EventAction>().notNull(),
+    wordingVersionId: text('wording_version_id'),
+    sourceId: text('source_id'),
+    actor: text('actor').notNull(),
+    occurredAt: integer('occurred_at').notNull(),
+    /** Encrypted JSON (page URL, form id, note, truncated IP, UA hash, nonce); null once scrubbed. */
+    evidence: text('evidence'),
+    evidenceHash: text('evidence_hash').notNull(),
+    scrubbedAt: integer('scrubbed_at'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    uniqueIndex('consent_events_site_seq').on(t.siteId, t.seq),
+    index('consent_events_subject').on(t.subjectId, t.id),
+    index('consent_events_visitor').on(t.visitorId),
+  ],
+);
+
+/** Current state per (subject, purpose), updated in the same transaction as its event. */
+export const consentStates = sqliteTable(
+  'consent_states',
+  {
+    subjectId: text('subject_id').notNull().references(() => subjects.id),
+    purposeId: text('purpose_id').notNull().references(() => purposes.id),
+    status: text('status').$type<ConsentStatus>().notNull(),
+    wordingVersionId: text('wording_version_id'),
+    sourceId: text('source_id'),
+    eventId: integer('event_id').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.subjectId, t.purposeId] }), index('consent_states_purpose').on(t.purposeId, t.status)],
+);
+
+/** Do-not-contact entries. Hold only blind-index hashes, so they outlive erasure. */
+export const suppressions = sqliteTable(
+  'suppressions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    channel: text('channel').$type<Channel>().notNull(),
+    bidx: text('bidx').notNull(),
+    reason: text('reason').notNull(),
+    /** Name of an imported list (e.g. `robinson`), '' otherwise. */
+    list: text('list').notNull().default(''),
+    /** Purpose the suppression is scoped to; null means all marketing on the channel. */
+    purposeId: text('purpose_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('suppressions_unique').on(t.siteId, t.channel, t.bidx, t.reason, t.list),
+    index('suppressions_site_created').on(t.siteId, t.createdAt),
+  ],
+);
+
+export const apiKeys = sqliteTable('api_keys', {
+  id: text('id').primaryKey(),
+  siteId: text('site_id').notNull().references(() => sites.id),
+  name: text('name').notNull(),
+  /** SHA-256 (hex) of the whole secret; the secret itself is shown once. */
+  secretHash: text('secret_hash').notNull(),
+  scopes: text('scopes', { mode: 'json' }).$type<KeyScope[]>().notNull(),
+  createdAt: createdAt(),
+  revokedAt: integer('revoked_at'),
+});
+
+/** Administrative actions, hash-chained per site like the ledger. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    seq: integer('seq').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target').notNull(),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    occurredAt: integer('occurred_at').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [uniqueIndex('audit_log_site_seq').on(t.siteId, t.seq)],
+);
+
+/** First answers to writes sent with an Idempotency-Key header; kept 24 hours. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    siteId: text('site_id').notNull(),
+    apiKeyId: text('api_key_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: integer('status').notNull(),
+    response: text('response').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.apiKeyId, t.key] })],
+);

@@ -1,0 +1,50 @@
+/** Startup: read config, open and migrate the database, serve; stop cleanly on a signal. */
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from './app';
+import type { Config } from './config';
+import { migrate, openDatabase, type Database } from './db/client';
+
+export interface RunningServer {
+  url: string;
+  database: Database;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, options: { demo?: boolean; hostname?: string } = {}): Promise<RunningServer> {
+  const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  await migrate(database);
+  const { app, services } = createApp({
+    database,
+    secret: config.secret,
+    publicUrl: config.publicUrl,
+    log: config.logLevel === 'info',
+    demo: options.demo,
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: options.hostname }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://localhost:${port}`,
+    database,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Every accepted write is committed before the database closes.
+        await services.queue.idle();
+        database.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export function stopOnSignals(running: RunningServer): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void running.close().then(() => process.exit(0));
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Key material and the primitives built on it: AES-256-GCM for personal data, keyed
+ * blind indexes (HMAC-SHA256) to find a person without decrypting, and plain SHA-256.
+ * Every key is derived from SAMTYKKE_SECRET with HKDF, one key per use.
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const CIPHER_PREFIX = 'v1.';
+
+export interface Crypto {
+  /** Encrypts with a context label bound as associated data, so a value cannot be moved to another column. */
+  encrypt(plaintext: string, context: string): string;
+  decrypt(ciphertext: string, context: string): string;
+  /** Deterministic, keyed, per site: equal inputs give equal indexes, nothing else can be learned. */
+  blindIndex(siteId: string, kind: string, normalized: string): string;
+  /** Keyed MAC for link tokens and other signed values. */
+  sign(data: string): string;
+  verify(data: string, signature: string): boolean;
+}
+
+export function createCrypto(secret: string): Crypto {
+  const derive = (info: string) => Buffer.from(hkdfSync('sha256', secret, 'samtykke', info, 32));
+  const encKey = derive('pii-encryption-v1');
+  const bidxKey = derive('blind-index-v1');
+  const signKey = derive('link-signing-v1');
+
+  return {
+    encrypt(plaintext, context) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', encKey, iv);
+      cipher.setAAD(Buffer.from(context));
+      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return CIPHER_PREFIX + Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+    },
+    decrypt(ciphertext, context) {
+      if (!ciphertext.startsWith(CIPHER_PREFIX)) throw new Error('unknown ciphertext version');
+      const raw = Buffer.from(ciphertext.slice(CIPHER_PREFIX.length), 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', encKey, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from(context));
+      decipher.setAuthTag(raw.subarray(raw.length - 16));
+      return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+    },
+    blindIndex(siteId, kind, normalized) {
+      return createHmac('sha256', bidxKey).update(`${siteId}\0${kind}\0${normalized}`).digest('base64url');
+    },
+    sign(data) {
+      return createHmac('sha256', signKey).update(data).digest('base64url');
+    },
+    verify(data, signature) {
+      const expected = Buffer.from(this.sign(data));
+      const given = Buffer.from(signature);
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    },
+  };
+}
+
+export function sha256Hex(data: string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Random id for rows a person may see (subjects, keys, wording versions). */
+export function newId(): string {
+  return randomBytes(16).toString('base64url');
+}

@@ -1,0 +1,93 @@
+/**
+ * API keys. The secret is shown once; only its SHA-256 is stored (the secret is 256
+ * random bits, so a fast hash is safe). A key belongs to one site and carries scopes.
+ */
+import { and, asc, eq } from 'drizzle-orm';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { KeyScope } from '../../shared/enums';
+import { apiKeys } from '../db/schema';
+import type { WriteContext } from '../db/write-queue';
+import { appendAudit } from './audit';
+import type { ServiceContext } from './context';
+import { newId, sha256Hex } from './crypto';
+import { notFound } from './errors';
+
+const PREFIX = 'sk_';
+
+export interface ApiKey {
+  id: string;
+  siteId: string;
+  name: string;
+  scopes: KeyScope[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface AuthenticatedKey {
+  id: string;
+  siteId: string;
+  scopes: ReadonlySet<KeyScope>;
+}
+
+type KeyRow = typeof apiKeys.$inferSelect;
+
+const present = (r: KeyRow): ApiKey => ({
+  id: r.id,
+  siteId: r.siteId,
+  name: r.name,
+  scopes: r.scopes,
+  createdAt: new Date(r.createdAt).toISOString(),
+  revokedAt: r.revokedAt === null ? null : new Date(r.revokedAt).toISOString(),
+});
+
+/** Inserts a key inside the caller's transaction and returns the one-time secret. */
+export async function insertKey(
+  w: WriteContext,
+  siteId: string,
+  name: string,
+  scopes: KeyScope[],
+  now: number,
+): Promise<{ key: ApiKey; secret: string }> {
+  const id = newId();
+  const secret = `${PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
+  const row: KeyRow = { id, siteId, name, secretHash: sha256Hex(secret), scopes: [...new Set(scopes)], createdAt: now, revokedAt: null };
+  await w.db.insert(apiKeys).values(row);
+  return { key: present(row), secret };
+}
+
+export async function createKey(ctx: ServiceContext, siteId: string, name: string, scopes: KeyScope[], actor: string) {
+  return ctx.queue.run(async (w) => {
+    const now = ctx.now();
+    const created = await insertKey(w, siteId, name, scopes, now);
+    await appendAudit(w, siteId, { actor, action: 'key.create', target: created.key.id, details: { name, scopes: created.key.scopes } }, now);
+    return created;
+  });
+}
+
+export async function listKeys(ctx: ServiceContext, siteId: string): Promise<ApiKey[]> {
+  const rows = await ctx.db.select().from(apiKeys).where(eq(apiKeys.siteId, siteId)).orderBy(asc(apiKeys.createdAt));
+  return rows.map(present);
+}
+
+export async function revokeKey(ctx: ServiceContext, siteId: string, keyId: string, actor: string): Promise<ApiKey> {
+  return ctx.queue.run(async (w) => {
+    const [row] = await w.db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.siteId, siteId)));
+    if (!row) throw notFound('key');
+    if (row.revokedAt !== null) return present(row);
+    const now = ctx.now();
+    await w.db.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, keyId));
+    await appendAudit(w, siteId, { actor, action: 'key.revoke', target: keyId }, now);
+    return present({ ...row, revokedAt: now });
+  });
+}
+
+/** Resolves a bearer secret to its key; undefined for a malformed, unknown or revoked one. */
+export async function authenticate(ctx: Pick<ServiceContext, 'db'>, secret: string): Promise<AuthenticatedKey | undefined> {
+  const match = /^sk_([A-Za-z0-9_-]{22})_[A-Za-z0-9_-]{43}$/.exec(secret);
+  if (!match) return undefined;
+  const [row] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.id, match[1]!));
+  if (!row || row.revokedAt !== null) return undefined;
+  const given = Buffer.from(sha256Hex(secret));
+  if (!timingSafeEqual(given, Buffer.from(row.secretHash))) return undefined;
+  return { id: row.id, siteId: row.siteId, scopes: new Set(row.scopes) };
+}

@@ -1,0 +1,122 @@
+/**
+ * `audit verify`: walks each site's consent ledger and audit log from the first row,
+ * recomputing every hash, and names the first row that does not fit: edited, deleted,
+ * inserted or reordered rows, tampered evidence, or rows cut off the end (the head
+ * stored with the site no longer matches).
+ */
+import { and, asc, eq, gt } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { auditLog, consentEvents, sites } from '../db/schema';
+import { auditHashContent } from './audit';
+import { chainHash } from './chain';
+import type { Crypto } from './crypto';
+import { openEvidence } from './evidence';
+import { eventHashContent } from './ledger';
+
+export interface ChainReport {
+  chain: 'consent_events' | 'audit_log';
+  rows: number;
+  ok: boolean;
+  /** Hash of the last row: record it elsewhere to anchor the chain. */
+  head: string;
+  firstBad?: { seq: number; id: number | null; reason: string };
+}
+
+export interface SiteReport {
+  site: string;
+  ok: boolean;
+  chains: ChainReport[];
+}
+
+const PAGE = 2000;
+
+export async function verifyAll(db: Db, crypto: Crypto, siteId?: string): Promise<SiteReport[]> {
+  const rows = await db.select().from(sites).where(siteId ? eq(sites.id, siteId) : undefined).orderBy(asc(sites.id));
+  const reports: SiteReport[] = [];
+  for (const site of rows) {
+    const chains = [await verifyEvents(db, crypto, site), await verifyAudit(db, site)];
+    reports.push({ site: site.id, ok: chains.every((c) => c.ok), chains });
+  }
+  return reports;
+}
+
+type SiteRow = typeof sites.$inferSelect;
+
+async function verifyEvents(db: Db, crypto: Crypto, site: SiteRow): Promise<ChainReport> {
+  let expected = 1;
+  let head = '';
+  let count = 0;
+  const scrubbedSubjects = new Map<string, { seq: number; id: number }>();
+  const erasedSubjects = new Set<string>();
+  const bad = (seq: number, id: number | null, reason: string): ChainReport => ({
+    chain: 'consent_events', rows: count, ok: false, head, firstBad: { seq, id, reason },
+  });
+  for (;;) {
+    const page = await db
+      .select()
+      .from(consentEvents)
+      .where(and(eq(consentEvents.siteId, site.id), gt(consentEvents.seq, expected - 1)))
+      .orderBy(asc(consentEvents.seq))
+      .limit(PAGE);
+    for (const row of page) {
+      if (row.seq !== expected) return bad(expected, null, `row ${expected} is missing (next row found is ${row.seq})`);
+      if (row.prevHash !== head) return bad(row.seq, row.id, 'prev_hash does not match the previous row (rows removed, inserted or reordered)');
+      if (chainHash(head, eventHashContent(row)) !== row.hash) return bad(row.seq, row.id, 'row content does not match its hash (edited)');
+      if (row.evidence !== null) {
+        let evidenceHash: string;
+        try {
+          evidenceHash = openEvidence(crypto, row.evidence).hash;
+        } catch {
+          return bad(row.seq, row.id, 'evidence cannot be decrypted (edited)');
+        }
+        if (evidenceHash !== row.evidenceHash) return bad(row.seq, row.id, 'evidence does not match its hash (edited)');
+      } else if (row.scrubbedAt === null) {
+        return bad(row.seq, row.id, 'evidence removed without an erasure');
+      } else if (row.subjectId && !scrubbedSubjects.has(row.subjectId)) {
+        scrubbedSubjects.set(row.subjectId, { seq: row.seq, id: row.id });
+      }
+      if (row.action === 'erase' && row.subjectId) erasedSubjects.add(row.subjectId);
+      head = row.hash;
+      expected++;
+      count++;
+    }
+    if (page.length < PAGE) break;
+  }
+  for (const [subject, at] of scrubbedSubjects) {
+    if (!erasedSubjects.has(subject)) return bad(at.seq, at.id, 'evidence scrubbed, but no erasure of this person is recorded');
+  }
+  if (count !== site.ledgerSeq || head !== site.ledgerHead) {
+    return bad(count + 1, null, `the chain ends at row ${count}, but the site records ${site.ledgerSeq} rows (rows removed at the end)`);
+  }
+  return { chain: 'consent_events', rows: count, ok: true, head };
+}
+
+async function verifyAudit(db: Db, site: SiteRow): Promise<ChainReport> {
+  let expected = 1;
+  let head = '';
+  let count = 0;
+  const bad = (seq: number, id: number | null, reason: string): ChainReport => ({
+    chain: 'audit_log', rows: count, ok: false, head, firstBad: { seq, id, reason },
+  });
+  for (;;) {
+    const page = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.siteId, site.id), gt(auditLog.seq, expected - 1)))
+      .orderBy(asc(auditLog.seq))
+      .limit(PAGE);
+    for (const row of page) {
+      if (row.seq !== expected) return bad(expected, null, `row ${expected} is missing (next row found is ${row.seq})`);
+      if (row.prevHash !== head) return bad(row.seq, row.id, 'prev_hash does not match the previous row (rows removed, inserted or reordered)');
+      if (chainHash(head, auditHashContent(row)) !== row.hash) return bad(row.seq, row.id, 'row content does not match its hash (edited)');
+      head = row.hash;
+      expected++;
+      count++;
+    }
+    if (page.length < PAGE) break;
+  }
+  if (count !== site.auditSeq || head !== site.auditHead) {
+    return bad(count + 1, null, `the log ends at row ${count}, but the site records ${site.auditSeq} rows (rows removed at the end)`);
+  }
+  return { chain: 'audit_log', rows: count, ok: true, head };
+}

@@ -1,0 +1,197 @@
+/**
+ * The HTTP API's request and response shapes, as valibot schemas. The server validates
+ * with them and generates its OpenAPI document from them; their inferred types are the
+ * client's types.
+ */
+import * as v from 'valibot';
+import { CHANNELS, CONSENT_STATUSES, EVENT_ACTIONS, KEY_SCOPES, LEGAL_BASES, RECORDABLE_ACTIONS, WORDING_STATUSES } from './enums';
+
+const slug = (what: string) =>
+  v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, `${what} must be 1–63 lower-case letters, digits or dashes`));
+
+export const SiteId = slug('site id');
+export const PurposeKey = slug('purpose key');
+export const SourceKey = slug('source key');
+const Lang = v.pipe(v.string(), v.regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag such as da, nb or en-GB'));
+const Country = v.pipe(v.string(), v.regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as DK'));
+const Origin = v.pipe(v.string(), v.regex(/^https?:\/\/[^/\s?#]+$/, 'must be an origin such as https://www.example.dk'));
+const Email = v.pipe(v.string(), v.trim(), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an e-mail address'));
+const Phone = v.pipe(v.string(), v.maxLength(32, 'must be at most 32 characters'), v.regex(/^[+0-9 ()./-]{4,}$/, 'must be a phone number'));
+const Name = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max, `must be at most ${max} characters`));
+const Iso = v.pipe(v.string(), v.isoTimestamp());
+
+export const ErrorBody = v.object({
+  error: v.object({
+    code: v.string(),
+    message: v.string(),
+    details: v.array(v.object({ field: v.optional(v.string()), message: v.string() })),
+  }),
+});
+
+// Sites
+export const Site = v.object({
+  id: v.string(),
+  name: v.string(),
+  defaultLanguage: v.string(),
+  defaultCountry: v.string(),
+  allowedOrigins: v.array(v.string()),
+  doubleOptIn: v.boolean(),
+  createdAt: Iso,
+});
+export const SiteList = v.object({ sites: v.array(Site) });
+export const SitePatch = v.pipe(
+  v.strictObject({
+    name: v.optional(Name(200)),
+    defaultLanguage: v.optional(Lang),
+    defaultCountry: v.optional(Country),
+    allowedOrigins: v.optional(v.pipe(v.array(Origin), v.maxLength(50, 'at most 50 origins'))),
+    doubleOptIn: v.optional(v.boolean()),
+  }),
+  v.check((p) => Object.keys(p).length > 0, 'name at least one field to change'),
+);
+
+// Purposes and wordings
+export const WordingText = v.object({ lang: v.string(), title: v.string(), body: v.string(), sha256: v.nullable(v.string()) });
+export const WordingVersion = v.object({
+  id: v.string(),
+  purpose: v.string(),
+  version: v.number(),
+  status: v.picklist(WORDING_STATUSES),
+  createdAt: Iso,
+  publishedAt: v.nullable(Iso),
+  retiredAt: v.nullable(Iso),
+  texts: v.array(WordingText),
+});
+export const WordingList = v.object({ wordings: v.array(WordingVersion) });
+export const WordingTexts = v.pipe(
+  v.record(Lang, v.strictObject({ title: Name(300), body: v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(20_000, 'must be at most 20000 characters')) })),
+  v.check((t) => Object.keys(t).length > 0, 'give the text in at least one language'),
+  v.check((t) => Object.keys(t).length <= 30, 'at most 30 languages'),
+);
+export const WordingDraft = v.strictObject({ texts: WordingTexts });
+
+export const Purpose = v.object({
+  key: v.string(),
+  name: v.string(),
+  description: v.string(),
+  channel: v.picklist(CHANNELS),
+  legalBasis: v.picklist(LEGAL_BASES),
+  requiresConsent: v.boolean(),
+  currentWording: v.nullable(v.object({ id: v.string(), version: v.number(), texts: v.array(WordingText) })),
+  createdAt: Iso,
+});
+export const PurposeList = v.object({ purposes: v.array(Purpose) });
+export const NewPurpose = v.strictObject({
+  key: PurposeKey,
+  name: Name(200),
+  description: v.optional(v.pipe(v.string(), v.maxLength(2000, 'must be at most 2000 characters'))),
+  channel: v.picklist(CHANNELS, `channel must be one of ${CHANNELS.join(', ')}`),
+  legalBasis: v.picklist(LEGAL_BASES, `legalBasis must be one of ${LEGAL_BASES.join(', ')}`),
+});
+export const PurposePatch = v.pipe(
+  v.strictObject({
+    name: v.optional(Name(200)),
+    description: v.optional(v.pipe(v.string(), v.maxLength(2000, 'must be at most 2000 characters'))),
+  }),
+  v.check((p) => Object.keys(p).length > 0, 'name at least one field to change (key, channel and legal basis cannot change)'),
+);
+
+// Sources
+export const Source = v.object({ key: v.string(), label: v.string(), archived: v.boolean(), createdAt: Iso });
+export const SourceList = v.object({ sources: v.array(Source) });
+export const NewSource = v.strictObject({ key: SourceKey, label: Name(200) });
+export const SourcePatch = v.pipe(
+  v.strictObject({ label: v.optional(Name(200)), archived: v.optional(v.boolean()) }),
+  v.check((p) => Object.keys(p).length > 0, 'name at least one field to change'),
+);
+
+// Keys
+const Scopes = v.pipe(v.array(v.picklist(KEY_SCOPES, `scopes are ${KEY_SCOPES.join(', ')}`)), v.minLength(1, 'give at least one scope'));
+export const ApiKey = v.object({
+  id: v.string(),
+  siteId: v.string(),
+  name: v.string(),
+  scopes: v.array(v.picklist(KEY_SCOPES)),
+  createdAt: Iso,
+  revokedAt: v.nullable(Iso),
+});
+export const ApiKeyList = v.object({ keys: v.array(ApiKey) });
+export const NewApiKey = v.strictObject({ name: Name(200), scopes: Scopes });
+export const CreatedApiKey = v.object({ ...ApiKey.entries, secret: v.string() });
+
+// Consents
+export const Evidence = v.strictObject({
+  pageUrl: v.optional(v.pipe(v.string(), v.maxLength(2048, 'must be at most 2048 characters'), v.url('must be an absolute URL'))),
+  formId: v.optional(v.pipe(v.string(), v.maxLength(200, 'must be at most 200 characters'))),
+  note: v.optional(v.pipe(v.string(), v.maxLength(2000, 'must be at most 2000 characters'))),
+});
+export const RecordConsent = v.pipe(
+  v.strictObject({
+    email: v.optional(Email),
+    phone: v.optional(Phone),
+    purpose: PurposeKey,
+    action: v.picklist(RECORDABLE_ACTIONS, `action must be one of ${RECORDABLE_ACTIONS.join(', ')}`),
+    wordingVersion: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'))),
+    source: v.optional(SourceKey),
+    evidence: v.optional(Evidence),
+  }),
+  v.check((c) => c.email !== undefined || c.phone !== undefined, 'give an e-mail address or a phone number'),
+);
+export const RecordedConsent = v.object({
+  eventId: v.number(),
+  subjectId: v.string(),
+  seq: v.number(),
+  purpose: v.string(),
+  action: v.picklist(RECORDABLE_ACTIONS),
+  status: v.picklist(CONSENT_STATUSES),
+  occurredAt: Iso,
+});
+
+// Subjects
+export const SubjectQuery = v.pipe(
+  v.strictObject({ email: v.optional(Email), phone: v.optional(Phone) }),
+  v.check((q) => (q.email === undefined) !== (q.phone === undefined), 'give exactly one of email or phone'),
+);
+export const Subject = v.object({
+  id: v.string(),
+  email: v.nullable(v.string()),
+  phone: v.nullable(v.string()),
+  hasEmail: v.boolean(),
+  hasPhone: v.boolean(),
+  restricted: v.boolean(),
+  erased: v.boolean(),
+  createdAt: Iso,
+  consents: v.array(
+    v.object({
+      purpose: v.string(),
+      status: v.picklist([...CONSENT_STATUSES, 'none']),
+      since: v.nullable(Iso),
+      wordingVersion: v.nullable(v.number()),
+      source: v.nullable(v.string()),
+    }),
+  ),
+  history: v.array(
+    v.object({
+      eventId: v.number(),
+      seq: v.number(),
+      action: v.picklist(EVENT_ACTIONS),
+      purpose: v.nullable(v.string()),
+      wording: v.nullable(v.object({ id: v.string(), version: v.number(), sha256: v.record(v.string(), v.string()) })),
+      source: v.nullable(v.string()),
+      actor: v.string(),
+      occurredAt: Iso,
+      evidence: v.nullable(
+        v.object({
+          pageUrl: v.optional(v.string()),
+          formId: v.optional(v.string()),
+          note: v.optional(v.string()),
+          ip: v.optional(v.string()),
+          userAgentHash: v.optional(v.string()),
+        }),
+      ),
+    }),
+  ),
+});
+
+export type RecordConsentBody = v.InferOutput<typeof RecordConsent>;
+export type SiteView = v.InferOutput<typeof Site>;

@@ -1,0 +1,66 @@
+/** Vocabulary shared by the server and the widgets. Tiny on purpose: it may end up in the widget bundle. */
+
+/** Where a purpose reaches a person. `cookie` purposes are cookie-banner categories. */
+export const CHANNELS = ['email', 'sms', 'cookie', 'other'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** GDPR art. 6(1)(a)–(f) and art. 9(2)(a) ("Retsgrundlag"). */
+export const LEGAL_BASES = ['6-1-a', '6-1-b', '6-1-c', '6-1-d', '6-1-e', '6-1-f', '9-2-a'] as const;
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
+export const LEGAL_BASIS_LABELS: Record<LegalBasis, string> = {
+  '6-1-a': 'Consent (GDPR art. 6(1)(a))',
+  '6-1-b': 'Contract (GDPR art. 6(1)(b))',
+  '6-1-c': 'Legal obligation (GDPR art. 6(1)(c))',
+  '6-1-d': 'Vital interests (GDPR art. 6(1)(d))',
+  '6-1-e': 'Public task (GDPR art. 6(1)(e))',
+  '6-1-f': 'Legitimate interests (GDPR art. 6(1)(f))',
+  '9-2-a': 'Explicit consent to special categories (GDPR art. 9(2)(a))',
+};
+
+/** A purpose on one of these bases needs a person's own grant, naming the wording they saw. */
+export function basisNeedsConsent(basis: LegalBasis): boolean {
+  return basis === '6-1-a' || basis === '9-2-a';
+}
+
+/** Actions a service may record through the API. */
+export const RECORDABLE_ACTIONS = ['grant', 'withdraw', 'object'] as const;
+export type RecordableAction = (typeof RECORDABLE_ACTIONS)[number];
+
+/** Every kind of ledger event, including those only the system writes. */
+export const EVENT_ACTIONS = [
+  'grant',
+  'withdraw',
+  'object',
+  'confirm',
+  'unsubscribe',
+  'sms-stop',
+  'sms-start',
+  'restrict',
+  'unrestrict',
+  'erase',
+] as const;
+export type EventAction = (typeof EVENT_ACTIONS)[number];
+
+/** Derived state of one (subject, purpose) pair. */
+export const CONSENT_STATUSES = ['granted', 'pending', 'withdrawn', 'objected'] as const;
+export type ConsentStatus = (typeof CONSENT_STATUSES)[number];
+
+export const KEY_SCOPES = ['admin', 'write', 'check', 'pii:read'] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
+export const WORDING_STATUSES = ['draft', 'published', 'retired'] as const;
+export type WordingStatus = (typeof WORDING_STATUSES)[number];
+
+/** UI and wording languages shipped with the product (BCP 47 primary tags). */
+export const LANGUAGES = ['da', 'nb', 'nn', 'sv', 'en', 'de'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/**
+ * The exact string whose SHA-256 identifies a wording text. Widgets hash what they
+ * displayed with the same function, so the server can refuse a text other than the
+ * published one.
+ */
+export function wordingDigestInput(lang: string, title: string, body: string): string {
+  return JSON.stringify([lang, title, body]);
+}
