@@ -15,7 +15,9 @@ import { errorJson, handleError } from './http/errors';
 import { Catalog } from './services/catalog';
 import type { ServiceContext } from './services/context';
 import { createCrypto } from './services/crypto';
+import { CookieConfigs } from './services/cookie-banner';
 import { consentsRoutes } from './routes/consents';
+import { cookieBannerRoutes } from './routes/cookie-banner';
 import { mountDocs } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { keysRoutes } from './routes/keys';
@@ -38,6 +40,7 @@ export interface AppOptions {
 
 export interface Services extends ServiceContext {
   database: Database;
+  cookieConfigs: CookieConfigs;
 }
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -46,14 +49,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 export function createServices(options: Pick<AppOptions, 'database' | 'secret' | 'now'>): Services {
   const now = options.now ?? Date.now;
-  return {
-    database: options.database,
+  const context: ServiceContext = {
     db: options.database.db,
     queue: new WriteQueue(options.database.writer),
     crypto: createCrypto(options.secret),
     catalog: new Catalog(options.database.db, now),
     now,
   };
+  const cookieConfigs = new CookieConfigs(context);
+  context.catalog.onInvalidate((siteId) => cookieConfigs.invalidate(siteId));
+  return { ...context, database: options.database, cookieConfigs };
 }
 
 export function createApp(options: AppOptions) {
@@ -94,7 +99,8 @@ export function createApp(options: AppOptions) {
     .route('/', sourcesRoutes)
     .route('/', keysRoutes)
     .route('/', consentsRoutes)
-    .route('/', subjectsRoutes);
+    .route('/', subjectsRoutes)
+    .route('/', cookieBannerRoutes);
   app.route('/v1', api);
   app.route('/', healthRoutes);
   mountDocs(app, api, options.publicUrl ?? 'http://localhost:8787');

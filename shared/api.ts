@@ -4,7 +4,8 @@
  * client's types.
  */
 import * as v from 'valibot';
-import { CHANNELS, CONSENT_STATUSES, EVENT_ACTIONS, KEY_SCOPES, LEGAL_BASES, RECORDABLE_ACTIONS, WORDING_STATUSES } from './enums';
+import { CONSENT_MODE_TYPES } from './cookies';
+import { CHANNELS, CONSENT_STATUSES, EVENT_ACTIONS, KEY_SCOPES, LEGAL_BASES, PURPOSE_ROLES, RECORDABLE_ACTIONS, WORDING_STATUSES } from './enums';
 
 const slug = (what: string) =>
   v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, `${what} must be 1–63 lower-case letters, digits or dashes`));
@@ -36,6 +37,10 @@ export const Site = v.object({
   defaultCountry: v.string(),
   allowedOrigins: v.array(v.string()),
   doubleOptIn: v.boolean(),
+  consentMode: v.boolean(),
+  cookieDomain: v.nullable(v.string()),
+  cookieDays: v.number(),
+  privacyPolicyUrl: v.nullable(v.string()),
   createdAt: Iso,
 });
 export const SiteList = v.object({ sites: v.array(Site) });
@@ -46,6 +51,10 @@ export const SitePatch = v.pipe(
     defaultCountry: v.optional(Country),
     allowedOrigins: v.optional(v.pipe(v.array(Origin), v.maxLength(50, 'at most 50 origins'))),
     doubleOptIn: v.optional(v.boolean()),
+    consentMode: v.optional(v.boolean()),
+    cookieDomain: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^\.?[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain such as .example.dk')))),
+    cookieDays: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(395, 'must be at most 395 (13 months)'))),
+    privacyPolicyUrl: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2048, 'is too long'), v.url('must be an absolute URL'), v.regex(/^https?:/, 'must be http(s)')))),
   }),
   v.check((p) => Object.keys(p).length > 0, 'name at least one field to change'),
 );
@@ -70,6 +79,11 @@ export const WordingTexts = v.pipe(
 );
 export const WordingDraft = v.strictObject({ texts: WordingTexts });
 
+const Text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max, `must be at most ${max} characters`));
+export const CookieInfo = v.strictObject({ name: Text(200), provider: Text(200), purpose: Text(500), duration: Text(100) });
+const Cookies = v.pipe(v.array(CookieInfo), v.maxLength(200, 'at most 200 cookies'));
+const ConsentModeTypes = v.array(v.picklist(CONSENT_MODE_TYPES, `Consent Mode types are ${CONSENT_MODE_TYPES.join(', ')}`));
+
 export const Purpose = v.object({
   key: v.string(),
   name: v.string(),
@@ -77,6 +91,10 @@ export const Purpose = v.object({
   channel: v.picklist(CHANNELS),
   legalBasis: v.picklist(LEGAL_BASES),
   requiresConsent: v.boolean(),
+  role: v.picklist(PURPOSE_ROLES),
+  cookies: v.array(v.object(CookieInfo.entries)),
+  marketing: v.boolean(),
+  consentModeTypes: v.array(v.picklist(CONSENT_MODE_TYPES)),
   currentWording: v.nullable(v.object({ id: v.string(), version: v.number(), texts: v.array(WordingText) })),
   createdAt: Iso,
 });
@@ -87,11 +105,18 @@ export const NewPurpose = v.strictObject({
   description: v.optional(v.pipe(v.string(), v.maxLength(2000, 'must be at most 2000 characters'))),
   channel: v.picklist(CHANNELS, `channel must be one of ${CHANNELS.join(', ')}`),
   legalBasis: v.picklist(LEGAL_BASES, `legalBasis must be one of ${LEGAL_BASES.join(', ')}`),
+  role: v.optional(v.picklist(PURPOSE_ROLES, `role must be one of ${PURPOSE_ROLES.join(', ')}`)),
+  cookies: v.optional(Cookies),
+  marketing: v.optional(v.boolean()),
+  consentModeTypes: v.optional(ConsentModeTypes),
 });
 export const PurposePatch = v.pipe(
   v.strictObject({
     name: v.optional(Name(200)),
     description: v.optional(v.pipe(v.string(), v.maxLength(2000, 'must be at most 2000 characters'))),
+    cookies: v.optional(Cookies),
+    marketing: v.optional(v.boolean()),
+    consentModeTypes: v.optional(ConsentModeTypes),
   }),
   v.check((p) => Object.keys(p).length > 0, 'name at least one field to change (key, channel and legal basis cannot change)'),
 );
@@ -191,6 +216,49 @@ export const Subject = v.object({
       ),
     }),
   ),
+});
+
+// Cookie banner (page routes, called by the widget)
+export const ConfigQuery = v.strictObject({ lang: v.optional(Lang) });
+const Sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex'));
+export const CookieConsent = v.strictObject({
+  consentId: v.pipe(v.string(), v.uuid('must be a UUID')),
+  categories: v.pipe(
+    v.record(PurposeKey, v.boolean()),
+    v.check((c) => Object.keys(c).length <= 50, 'at most 50 categories'),
+  ),
+  wordings: v.pipe(
+    v.array(v.strictObject({ purpose: PurposeKey, version: v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1')), lang: Lang, sha256: Sha256 })),
+    v.minLength(1, 'name the wording shown'),
+    v.maxLength(51, 'too many wordings'),
+  ),
+  revision: v.pipe(v.string(), v.maxLength(128, 'is too long')),
+  gpc: v.boolean(),
+  pageUrl: v.pipe(v.string(), v.maxLength(2048, 'is too long'), v.url('must be an absolute URL')),
+});
+export const CookieConsentAnswer = v.object({ consentId: v.string(), recordedAt: Iso });
+const CookieCategory = v.object({
+  key: v.string(),
+  required: v.boolean(),
+  marketing: v.boolean(),
+  title: v.string(),
+  body: v.string(),
+  version: v.number(),
+  sha256: v.string(),
+  cookies: v.array(v.object(CookieInfo.entries)),
+  consentMode: v.array(v.picklist(CONSENT_MODE_TYPES)),
+});
+export const CookieConfigSchema = v.object({
+  site: v.string(),
+  lang: v.string(),
+  revision: v.string(),
+  banner: v.object({ title: v.string(), body: v.string(), version: v.number(), sha256: v.string() }),
+  categories: v.array(CookieCategory),
+  consentMode: v.boolean(),
+  cookieDomain: v.optional(v.string()),
+  cookieDays: v.number(),
+  privacyPolicyUrl: v.optional(v.string()),
+  gpc: v.boolean(),
 });
 
 export type RecordConsentBody = v.InferOutput<typeof RecordConsent>;

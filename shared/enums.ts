@@ -4,6 +4,10 @@
 export const CHANNELS = ['email', 'sms', 'cookie', 'other'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/** A purpose proper, or the cookie banner's own text, which is versioned like any wording. */
+export const PURPOSE_ROLES = ['purpose', 'cookie-banner'] as const;
+export type PurposeRole = (typeof PURPOSE_ROLES)[number];
+
 /** GDPR art. 6(1)(a)–(f) and art. 9(2)(a) ("Retsgrundlag"). */
 export const LEGAL_BASES = ['6-1-a', '6-1-b', '6-1-c', '6-1-d', '6-1-e', '6-1-f', '9-2-a'] as const;
 export type LegalBasis = (typeof LEGAL_BASES)[number];

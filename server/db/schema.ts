@@ -5,7 +5,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { Channel, ConsentStatus, EventAction, KeyScope, LegalBasis, WordingStatus } from '../../shared/enums';
+import type { Channel, ConsentStatus, EventAction, KeyScope, LegalBasis, PurposeRole, WordingStatus } from '../../shared/enums';
+import type { ConsentModeType, CookieInfo } from '../../shared/cookies';
 
 const createdAt = () => integer('created_at').notNull();
 
@@ -22,6 +23,12 @@ export const sites = sqliteTable('sites', {
   /** Head of the audit-log hash chain. */
   auditSeq: integer('audit_seq').notNull().default(0),
   auditHead: text('audit_head').notNull().default(''),
+  /** Google Consent Mode v2 signals from the cookie banner. */
+  consentMode: integer('consent_mode', { mode: 'boolean' }).notNull().default(false),
+  /** Domain for the banner's choice cookie (e.g. `.example.dk`); null: the page's host. */
+  cookieDomain: text('cookie_domain'),
+  cookieDays: integer('cookie_days').notNull().default(182),
+  privacyPolicyUrl: text('privacy_policy_url'),
   createdAt: createdAt(),
 });
 
@@ -36,6 +43,12 @@ export const purposes = sqliteTable(
     channel: text('channel').$type<Channel>().notNull(),
     legalBasis: text('legal_basis').$type<LegalBasis>().notNull(),
     currentVersionId: text('current_version_id'),
+    /** `purpose`, or `cookie-banner` for the banner's own text (one per site). */
+    role: text('role').$type<PurposeRole>().notNull().default('purpose'),
+    /** Cookie categories: the cookies they cover, whether GPC turns them off, their Consent Mode types. */
+    cookies: text('cookies', { mode: 'json' }).$type<CookieInfo[]>().notNull().default(sql`'[]'`),
+    marketing: integer('marketing', { mode: 'boolean' }).notNull().default(false),
+    consentModeTypes: text('consent_mode_types', { mode: 'json' }).$type<ConsentModeType[]>().notNull().default(sql`'[]'`),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('purposes_site_key').on(t.siteId, t.key)],

@@ -5,7 +5,7 @@
  * CATALOG_TTL_MS. Nothing personal is cached.
  */
 import { eq } from 'drizzle-orm';
-import type { Channel, LegalBasis, WordingStatus } from '../../shared/enums';
+import type { Channel, LegalBasis, PurposeRole, WordingStatus } from '../../shared/enums';
 import { purposes, sites, sources, wordingTexts, wordingVersions } from '../db/schema';
 import type { Db } from '../db/client';
 
@@ -16,6 +16,7 @@ export interface CatalogPurpose {
   key: string;
   channel: Channel;
   legalBasis: LegalBasis;
+  role: PurposeRole;
   currentVersionId: string | null;
 }
 
@@ -32,6 +33,7 @@ export interface SiteCatalog {
   siteId: string;
   defaultCountry: string;
   defaultLanguage: string;
+  allowedOrigins: string[];
   purposesByKey: Map<string, CatalogPurpose>;
   sourcesByKey: Map<string, { id: string; key: string; archived: boolean }>;
   /** `${purposeId}:${version}` → wording */
@@ -63,8 +65,16 @@ export class Catalog {
     return value;
   }
 
+  #listeners: ((siteId: string) => void)[] = [];
+
+  /** Drops the copy after a local write; caches built on the catalog hear of it too. */
   invalidate(siteId: string): void {
     this.#entries.delete(siteId);
+    for (const listener of this.#listeners) listener(siteId);
+  }
+
+  onInvalidate(listener: (siteId: string) => void): void {
+    this.#listeners.push(listener);
   }
 
   async #load(siteId: string): Promise<SiteCatalog | undefined> {
@@ -99,8 +109,9 @@ export class Catalog {
       siteId,
       defaultCountry: site.defaultCountry,
       defaultLanguage: site.defaultLanguage,
+      allowedOrigins: site.allowedOrigins,
       purposesByKey: new Map(
-        purposeRows.map((p) => [p.key, { id: p.id, key: p.key, channel: p.channel, legalBasis: p.legalBasis, currentVersionId: p.currentVersionId }]),
+        purposeRows.map((p) => [p.key, { id: p.id, key: p.key, channel: p.channel, legalBasis: p.legalBasis, role: p.role, currentVersionId: p.currentVersionId }]),
       ),
       sourcesByKey: new Map(sourceRows.map((s) => [s.key, { id: s.id, key: s.key, archived: s.archivedAt !== null }])),
       wordings,

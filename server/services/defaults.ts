@@ -3,7 +3,8 @@
  * on contract, "E-marketing" on consent), a standard wording for each in Danish and
  * English, and the usual sources. The owner may replace all of it.
  */
-import type { Channel, LegalBasis } from '../../shared/enums';
+import type { ConsentModeType, CookieInfo } from '../../shared/cookies';
+import type { Channel, LegalBasis, PurposeRole } from '../../shared/enums';
 
 export interface DefaultPurpose {
   key: string;
@@ -12,6 +13,10 @@ export interface DefaultPurpose {
   channel: Channel;
   legalBasis: LegalBasis;
   texts: Record<string, { title: string; body: string }>;
+  role?: PurposeRole;
+  cookies?: CookieInfo[];
+  marketing?: boolean;
+  consentModeTypes?: ConsentModeType[];
 }
 
 export const DEFAULT_PURPOSES: DefaultPurpose[] = [
@@ -59,6 +64,85 @@ export const DEFAULT_PURPOSES: DefaultPurpose[] = [
   },
 ];
 
+/**
+ * The cookie banner's text and the usual four categories. Only the banner's own cookie
+ * is listed; the owner lists the cookies of the services they add.
+ */
+export const DEFAULT_COOKIE_PURPOSES: DefaultPurpose[] = [
+  {
+    key: 'cookie-banner',
+    role: 'cookie-banner',
+    name: 'Cookie banner',
+    description: 'The text at the top of the cookie banner.',
+    channel: 'cookie',
+    legalBasis: '6-1-a',
+    texts: {
+      da: {
+        title: 'Vi bruger cookies',
+        body:
+          'Vi bruger nødvendige cookies for at få hjemmesiden til at virke. Med dit samtykke bruger vi også cookies til at huske dine valg, ' +
+          'til at måle, hvordan siden bruges, og til markedsføring. Du bestemmer selv, og du kan altid ændre dit valg under cookieindstillinger.',
+      },
+      en: {
+        title: 'We use cookies',
+        body:
+          'We use necessary cookies to make this website work. With your consent we also use cookies to remember your choices, ' +
+          'to measure how the site is used and for marketing. You decide, and you can change your choice at any time in the cookie settings.',
+      },
+    },
+  },
+  {
+    key: 'necessary',
+    name: 'Necessary cookies',
+    description: 'Cookies the website cannot work without; exempt from consent.',
+    channel: 'cookie',
+    legalBasis: '6-1-f',
+    cookies: [{ name: 'samtykke', provider: 'This website', purpose: 'Remembers your cookie choice', duration: '6 months' }],
+    consentModeTypes: ['security_storage'],
+    texts: {
+      da: { title: 'Nødvendige', body: 'Nødvendige for at hjemmesiden virker, for eksempel for at huske dit cookievalg. De kan ikke slås fra.' },
+      en: { title: 'Necessary', body: 'Needed for the website to work, for example to remember your cookie choice. They cannot be switched off.' },
+    },
+  },
+  {
+    key: 'preferences',
+    name: 'Preference cookies',
+    description: 'Remembering choices such as language and region.',
+    channel: 'cookie',
+    legalBasis: '6-1-a',
+    consentModeTypes: ['functionality_storage', 'personalization_storage'],
+    texts: {
+      da: { title: 'Præferencer', body: 'Husker dine valg, for eksempel sprog og region, så siden fungerer, som du foretrækker.' },
+      en: { title: 'Preferences', body: 'Remember your choices, such as language and region, so the site works the way you prefer.' },
+    },
+  },
+  {
+    key: 'statistics',
+    name: 'Statistics cookies',
+    description: 'Measuring how the website is used.',
+    channel: 'cookie',
+    legalBasis: '6-1-a',
+    consentModeTypes: ['analytics_storage'],
+    texts: {
+      da: { title: 'Statistik', body: 'Hjælper os med at forstå, hvordan hjemmesiden bruges, så vi kan gøre den bedre.' },
+      en: { title: 'Statistics', body: 'Help us understand how the website is used, so we can make it better.' },
+    },
+  },
+  {
+    key: 'marketing',
+    name: 'Marketing cookies',
+    description: 'Advertising on this and other websites, and measuring its effect.',
+    channel: 'cookie',
+    legalBasis: '6-1-a',
+    marketing: true,
+    consentModeTypes: ['ad_storage', 'ad_user_data', 'ad_personalization'],
+    texts: {
+      da: { title: 'Marketing', body: 'Bruges til at vise dig relevante annoncer her og på andre hjemmesider og til at måle deres effekt.' },
+      en: { title: 'Marketing', body: 'Used to show you relevant advertising here and on other websites, and to measure its effect.' },
+    },
+  },
+];
+
 export const DEFAULT_SOURCES: { key: string; label: string }[] = [
   { key: 'web-form', label: 'Web form' },
   { key: 'import', label: 'Import' },
@@ -66,4 +150,5 @@ export const DEFAULT_SOURCES: { key: string; label: string }[] = [
   { key: 'admin', label: 'Admin' },
   { key: 'sms', label: 'SMS' },
   { key: 'email-link', label: 'E-mail link' },
+  { key: 'cookie-banner', label: 'Cookie banner' },
 ];

@@ -14,6 +14,10 @@ export interface EvidenceInput {
   pageUrl?: string;
   formId?: string;
   note?: string;
+  /** The browser sent Global Privacy Control. */
+  gpc?: boolean;
+  /** Cookie banner configuration revision the choice was made under. */
+  revision?: string;
 }
 
 export interface RequestMeta {
@@ -25,6 +29,8 @@ export interface Evidence {
   pageUrl?: string;
   formId?: string;
   note?: string;
+  gpc?: boolean;
+  revision?: string;
   ip?: string;
   userAgentHash?: string;
   nonce: string;
@@ -61,6 +67,8 @@ export function buildEvidence(input: EvidenceInput | undefined, meta: RequestMet
   if (input?.pageUrl) evidence.pageUrl = stripUrl(input.pageUrl);
   if (input?.formId) evidence.formId = input.formId;
   if (input?.note) evidence.note = input.note;
+  if (input?.gpc !== undefined) evidence.gpc = input.gpc;
+  if (input?.revision) evidence.revision = input.revision;
   const ip = truncateIp(meta.ip);
   if (ip) evidence.ip = ip;
   if (meta.userAgent) evidence.userAgentHash = sha256Hex(meta.userAgent).slice(0, 32);

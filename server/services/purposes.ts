@@ -1,6 +1,7 @@
 /** Purposes ("Formål"): why personal data is processed, on which legal basis, on which channel. */
 import { and, asc, eq } from 'drizzle-orm';
-import { basisNeedsConsent, type Channel, type LegalBasis } from '../../shared/enums';
+import type { ConsentModeType, CookieInfo } from '../../shared/cookies';
+import { basisNeedsConsent, type Channel, type LegalBasis, type PurposeRole } from '../../shared/enums';
 import { purposes } from '../db/schema';
 import type { WriteContext } from '../db/write-queue';
 import { appendAudit } from './audit';
@@ -16,6 +17,10 @@ export interface Purpose {
   channel: Channel;
   legalBasis: LegalBasis;
   requiresConsent: boolean;
+  role: PurposeRole;
+  cookies: CookieInfo[];
+  marketing: boolean;
+  consentModeTypes: ConsentModeType[];
   currentWording: { id: string; version: number; texts: WordingText[] } | null;
   createdAt: string;
 }
@@ -26,7 +31,13 @@ export interface NewPurpose {
   description?: string;
   channel: Channel;
   legalBasis: LegalBasis;
+  role?: PurposeRole;
+  cookies?: CookieInfo[];
+  marketing?: boolean;
+  consentModeTypes?: ConsentModeType[];
 }
+
+export type PurposePatch = { name?: string; description?: string; cookies?: CookieInfo[]; marketing?: boolean; consentModeTypes?: ConsentModeType[] };
 
 type PurposeRow = typeof purposes.$inferSelect;
 
@@ -44,6 +55,10 @@ async function present(ctx: ServiceContext, rows: PurposeRow[]): Promise<Purpose
       channel: r.channel,
       legalBasis: r.legalBasis,
       requiresConsent: basisNeedsConsent(r.legalBasis),
+      role: r.role,
+      cookies: r.cookies,
+      marketing: r.marketing,
+      consentModeTypes: r.consentModeTypes,
       currentWording: current && r.currentVersionId ? { id: r.currentVersionId, ...current } : null,
       createdAt: new Date(r.createdAt).toISOString(),
     };
@@ -82,8 +97,16 @@ export async function insertPurpose(w: WriteContext, siteId: string, input: NewP
     channel: input.channel,
     legalBasis: input.legalBasis,
     currentVersionId: null,
+    role: input.role ?? 'purpose',
+    cookies: input.cookies ?? [],
+    marketing: input.marketing ?? false,
+    consentModeTypes: input.consentModeTypes ?? [],
     createdAt: now,
   };
+  if (row.role === 'cookie-banner') {
+    const [banner] = await w.db.select({ id: purposes.id }).from(purposes).where(and(eq(purposes.siteId, siteId), eq(purposes.role, 'cookie-banner')));
+    if (banner) throw conflict('cookie_banner_exists', 'a site has one cookie banner text; publish a new wording version of it instead');
+  }
   await w.db.insert(purposes).values(row);
   return row;
 }
@@ -103,7 +126,7 @@ export async function updatePurpose(
   ctx: ServiceContext,
   siteId: string,
   key: string,
-  patch: { name?: string; description?: string },
+  patch: PurposePatch,
   actor: string,
 ): Promise<Purpose> {
   await ctx.queue.run(async (w) => {

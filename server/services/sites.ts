@@ -4,7 +4,7 @@ import { KEY_SCOPES, type KeyScope } from '../../shared/enums';
 import { sites } from '../db/schema';
 import { appendAudit } from './audit';
 import type { ServiceContext } from './context';
-import { DEFAULT_PURPOSES, DEFAULT_SOURCES } from './defaults';
+import { DEFAULT_COOKIE_PURPOSES, DEFAULT_PURPOSES, DEFAULT_SOURCES } from './defaults';
 import { conflict, notFound } from './errors';
 import { insertKey } from './keys';
 import { insertPurpose } from './purposes';
@@ -18,6 +18,10 @@ export interface Site {
   defaultCountry: string;
   allowedOrigins: string[];
   doubleOptIn: boolean;
+  consentMode: boolean;
+  cookieDomain: string | null;
+  cookieDays: number;
+  privacyPolicyUrl: string | null;
   createdAt: string;
 }
 
@@ -30,7 +34,9 @@ export interface NewSite {
   doubleOptIn?: boolean;
 }
 
-export type SitePatch = Partial<Omit<NewSite, 'id'>>;
+export type SitePatch = Partial<
+  Omit<NewSite, 'id'> & { consentMode: boolean; cookieDomain: string | null; cookieDays: number; privacyPolicyUrl: string | null }
+>;
 
 type SiteRow = typeof sites.$inferSelect;
 
@@ -41,6 +47,10 @@ const present = (r: SiteRow): Site => ({
   defaultCountry: r.defaultCountry,
   allowedOrigins: r.allowedOrigins,
   doubleOptIn: r.doubleOptIn,
+  consentMode: r.consentMode,
+  cookieDomain: r.cookieDomain,
+  cookieDays: r.cookieDays,
+  privacyPolicyUrl: r.privacyPolicyUrl,
   createdAt: new Date(r.createdAt).toISOString(),
 });
 
@@ -81,7 +91,7 @@ export async function createSite(
     });
     await appendAudit(w, input.id, { actor, action: 'site.create', target: input.id }, now);
     for (const s of DEFAULT_SOURCES) await insertSource(w, input.id, s.key, s.label, now);
-    for (const p of DEFAULT_PURPOSES) {
+    for (const p of [...DEFAULT_PURPOSES, ...DEFAULT_COOKIE_PURPOSES]) {
       const purpose = await insertPurpose(w, input.id, p, now);
       // The standard texts are in Danish and English; a site in another language gets them as they are.
       const draft = await insertDraft(w, input.id, purpose.id, p.texts, now);

@@ -11,7 +11,7 @@ import { auditHashContent } from './audit';
 import { chainHash } from './chain';
 import type { Crypto } from './crypto';
 import { openEvidence } from './evidence';
-import { eventHashContent } from './ledger';
+import { eventHashContent } from './events';
 
 export interface ChainReport {
   chain: 'consent_events' | 'audit_log';
@@ -67,7 +67,7 @@ async function verifyEvents(db: Db, crypto: Crypto, site: SiteRow): Promise<Chai
         try {
           evidenceHash = openEvidence(crypto, row.evidence).hash;
         } catch {
-          return bad(row.seq, row.id, 'evidence cannot be decrypted (edited)');
+          return bad(row.seq, row.id, 'evidence cannot be decrypted (edited, or SAMTYKKE_SECRET is not the key it was written with)');
         }
         if (evidenceHash !== row.evidenceHash) return bad(row.seq, row.id, 'evidence does not match its hash (edited)');
       } else if (row.scrubbedAt === null) {
@@ -85,9 +85,8 @@ async function verifyEvents(db: Db, crypto: Crypto, site: SiteRow): Promise<Chai
   for (const [subject, at] of scrubbedSubjects) {
     if (!erasedSubjects.has(subject)) return bad(at.seq, at.id, 'evidence scrubbed, but no erasure of this person is recorded');
   }
-  if (count !== site.ledgerSeq || head !== site.ledgerHead) {
-    return bad(count + 1, null, `the chain ends at row ${count}, but the site records ${site.ledgerSeq} rows (rows removed at the end)`);
-  }
+  const end = chainEnd(count, head, site.ledgerSeq, site.ledgerHead, 'chain');
+  if (end) return bad(end.seq, null, end.reason);
   return { chain: 'consent_events', rows: count, ok: true, head };
 }
 
@@ -115,8 +114,21 @@ async function verifyAudit(db: Db, site: SiteRow): Promise<ChainReport> {
     }
     if (page.length < PAGE) break;
   }
-  if (count !== site.auditSeq || head !== site.auditHead) {
-    return bad(count + 1, null, `the log ends at row ${count}, but the site records ${site.auditSeq} rows (rows removed at the end)`);
-  }
+  const end = chainEnd(count, head, site.auditSeq, site.auditHead, 'log');
+  if (end) return bad(end.seq, null, end.reason);
   return { chain: 'audit_log', rows: count, ok: true, head };
+}
+
+/** Compares where a chain ends with the head recorded with the site; names the first row that does not fit. */
+function chainEnd(count: number, head: string, recordedSeq: number, recordedHead: string, what: string): { seq: number; reason: string } | undefined {
+  if (count < recordedSeq) {
+    return { seq: count + 1, reason: `the ${what} ends at row ${count}, but the site records ${recordedSeq} rows (rows removed at the end)` };
+  }
+  if (count > recordedSeq) {
+    return { seq: recordedSeq + 1, reason: `the site records ${recordedSeq} rows, but the ${what} goes on to row ${count} (rows added after the recorded head)` };
+  }
+  if (head !== recordedHead) {
+    return { seq: count, reason: `the last row's hash does not match the head recorded with the site (rows replaced at the end)` };
+  }
+  return undefined;
 }

@@ -1,0 +1,28 @@
+/**
+ * CORS for page routes (called by the widgets from the site's own pages). A site with
+ * allowed origins accepts only those; a site without any accepts every origin, so a
+ * new site works with one script tag (set allowedOrigins to lock it down).
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from './env';
+import { errorJson } from './errors';
+
+export function pageCors(methods: string[]): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    c.header('Vary', 'Origin', { append: true });
+    if (origin) {
+      const catalog = await c.get('services').catalog.get(c.req.param('site') ?? '');
+      const allowed = catalog ? catalog.allowedOrigins.length === 0 || catalog.allowedOrigins.includes(origin) : false;
+      if (!allowed) return errorJson(c, 403, 'origin_not_allowed', 'this origin is not among the site’s allowed origins');
+      c.header('Access-Control-Allow-Origin', origin);
+    }
+    if (c.req.method === 'OPTIONS') {
+      c.header('Access-Control-Allow-Methods', methods.join(', '));
+      c.header('Access-Control-Allow-Headers', 'content-type');
+      c.header('Access-Control-Max-Age', '86400');
+      return c.body(null, 204);
+    }
+    await next();
+  };
+}
