@@ -19,6 +19,7 @@ import { CookieConfigs } from './services/cookie-banner';
 import { consentsRoutes } from './routes/consents';
 import { cookieBannerRoutes } from './routes/cookie-banner';
 import { mountDocs } from './routes/docs';
+import { mountWidgetAssets } from './routes/widget-assets';
 import { healthRoutes } from './routes/health';
 import { keysRoutes } from './routes/keys';
 import { purposesRoutes } from './routes/purposes';
@@ -36,6 +37,8 @@ export interface AppOptions {
   log?: boolean;
   /** Serve the demo website at / (npm start only; production serves none). */
   demo?: boolean;
+  /** Folder of the built widget bundles (default dist/widget). */
+  widgetDir?: string;
 }
 
 export interface Services extends ServiceContext {
@@ -105,19 +108,25 @@ export function createApp(options: AppOptions) {
   app.route('/', healthRoutes);
   mountDocs(app, api, options.publicUrl ?? 'http://localhost:8787');
 
-  const widgetDir = `${root}dist/widget`;
-  app.use('/samtykke.js', serveStatic({ root: widgetDir, rewriteRequestPath: () => '/samtykke.js' }));
-  app.use('/samtykke.iife.js', serveStatic({ root: widgetDir, rewriteRequestPath: () => '/samtykke.iife.js' }));
+  const widget = mountWidgetAssets(app, options.widgetDir ?? `${root}dist/widget`);
   if (options.demo && existsSync(`${root}demo`)) {
     app.use('/*', serveStatic({ root: `${root}demo` }));
   } else {
-    app.get('/', (c) => c.json({ name: 'Samtykke', docs: '/docs', openapi: '/openapi.json' }));
+    app.get('/', (c) =>
+      c.json({
+        name: 'Samtykke',
+        docs: '/docs',
+        openapi: '/openapi.json',
+        // Content-hashed bundle names, cacheable for a year: pin a page to one of these.
+        widget: Object.fromEntries(Object.entries(widget.hashedNames).filter(([n]) => n.endsWith('.js')).map(([n, h]) => [n, `/${h}`])),
+      }),
+    );
   }
 
   const routes = app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method, pattern: toRegExp(r.path) }));
   app.notFound((c) => {
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))];
-    if (allowed.length > 0) {
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       c.header('Allow', allowed.join(', '));
       return errorJson(c, 405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(' or ')}`);
     }
@@ -125,7 +134,7 @@ export function createApp(options: AppOptions) {
   });
   app.onError(handleError);
 
-  return { app, services };
+  return { app, services, widget };
 }
 
 function toRegExp(path: string): RegExp {
