@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import { generateSpecs } from 'hono-openapi';
 import type { AppEnv } from '../http/env';
 
@@ -28,7 +28,8 @@ const DOCS_PAGE = `<!doctype html>
 export function mountDocs(app: Hono<AppEnv>, api: Hono<AppEnv>, publicUrl: string): void {
   let spec: Promise<unknown> | undefined;
   app.get('/openapi.json', async (c) => {
-    spec ??= generateSpecs(api, {
+    // The API is mounted under /v1: document it there, so each path joined to the server URL is the real route.
+    spec ??= generateSpecs(new Hono<AppEnv>().route('/v1', api), {
       documentation: {
         openapi: '3.1.0',
         info: {

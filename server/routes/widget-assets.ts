@@ -1,7 +1,7 @@
 /**
  * The widget bundles, as built by Vite into dist/widget. Each is served under its plain
  * name (revalidated after 5 minutes) and under a content-hashed name that never changes
- * (cached for a year), compressed once at start-up with brotli and gzip. Module scripts
+ * (cached for a year), compressed once, on first request, with brotli and gzip. Module scripts
  * are fetched with CORS, so every bundle is served to any origin.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -14,8 +14,8 @@ import { errorJson } from '../http/errors';
 
 interface Asset {
   body: Uint8Array<ArrayBuffer>;
-  br: Uint8Array<ArrayBuffer>;
-  gzip: Uint8Array<ArrayBuffer>;
+  readonly br: Uint8Array<ArrayBuffer>;
+  readonly gzip: Uint8Array<ArrayBuffer>;
   etag: string;
   type: string;
   hashedName: string;
@@ -26,6 +26,7 @@ export interface WidgetAssets {
   hashedNames: Record<string, string>;
 }
 
+/** Reads the bundles once; each is compressed the first time it is asked for. */
 function load(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   if (!existsSync(dir)) return assets;
@@ -33,10 +34,16 @@ function load(dir: string): Map<string, Asset> {
     if (!/\.(js|map)$/.test(name)) continue;
     const body = new Uint8Array(readFileSync(join(dir, name)));
     const hash = sha256Hex(Buffer.from(body).toString('latin1')).slice(0, 10);
+    let br: Uint8Array<ArrayBuffer> | undefined;
+    let gzip: Uint8Array<ArrayBuffer> | undefined;
     assets.set(name, {
       body,
-      br: new Uint8Array(brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })),
-      gzip: new Uint8Array(gzipSync(body, { level: 9 })),
+      get br() {
+        return (br ??= new Uint8Array(brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })));
+      },
+      get gzip() {
+        return (gzip ??= new Uint8Array(gzipSync(body, { level: 9 })));
+      },
       etag: `"${hash}"`,
       type: name.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8',
       hashedName: name.replace(/\.(js|map)$/, (ext) => `.${hash}${ext}`).replace(/\.js\.([0-9a-f]+)\.map$/, '.$1.js.map'),
