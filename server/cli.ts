@@ -5,14 +5,16 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClient } from '@libsql/client';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import * as v from 'valibot';
 import { KEY_SCOPES, type KeyScope } from '../shared/enums';
 import { NewApiKey, SiteId } from '../shared/api';
 import { createServices } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
-import { migrate, openDatabase, type Database } from './db/client';
+import { MIGRATIONS_FOLDER, migrate, openDatabase, type Database } from './db/client';
 import { AppError } from './services/errors';
 import { createKey, revokeKey } from './services/keys';
 import { createSite, findSiteRow } from './services/sites';
@@ -136,12 +138,13 @@ export async function main(argv: string[]): Promise<number> {
         });
       case 'backup':
         if (!sub) throw new UsageError('usage: samtykke backup FILE');
+        // As it is: a backup before an upgrade's migrations is the point of a backup.
         return await withDatabase(false, async (database) => {
           const file = resolve(sub);
           const result = await backup(database, file);
           out.print(`Backup written to ${file} (${result.bytes} bytes, ${result.tables} tables, integrity ok).`, { file, ...result });
           return 0;
-        });
+        }, { asIs: true });
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -181,11 +184,24 @@ function services(database: Database, config: Config) {
   return createServices({ database, secret: config.secret });
 }
 
-async function withDatabase(runMigrations: boolean, work: (database: Database, config: Config) => Promise<number>): Promise<number> {
-  const config = loadConfig();
+async function withDatabase(
+  runMigrations: boolean,
+  work: (database: Database, config: Config) => Promise<number>,
+  { asIs = false }: { asIs?: boolean } = {},
+): Promise<number> {
+  // Only commands that set a database up may generate ./data/secret: a check or a backup run without
+  // SAMTYKKE_SECRET must stop and say so, not invent new key material (and then call the ledger tampered).
+  const config = loadConfig(process.env, { createSecret: runMigrations });
+  // Opening a file that is not there would create an empty one: a mistyped DATABASE_URL would then be
+  // "verified" or "backed up" as an empty database. Only commands that set a database up may create it.
+  const file = databaseFile(config.databaseUrl);
+  if (!runMigrations && file !== undefined && !existsSync(file)) {
+    throw new Error(`no database at ${file} (DATABASE_URL); create it with \`samtykke init\` or \`samtykke migrate\``);
+  }
   const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
   try {
     if (runMigrations) await migrate(database);
+    else if (!asIs) await assertMigrated(database, config);
     return await work(database, config);
   } finally {
     database.close();
@@ -228,6 +244,26 @@ async function backup(database: Database, file: string) {
   } finally {
     copy.close();
   }
+}
+
+/** Commands that neither migrate nor copy need the schema of this version; say so rather than fail on SQL. */
+async function assertMigrated(database: Database, config: Config): Promise<void> {
+  const known = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const hasTable = await database.client.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'");
+  const last = hasTable.rows.length > 0 ? await database.client.execute('SELECT max(created_at) AS at FROM __drizzle_migrations') : undefined;
+  const applied = Number(last?.rows[0]?.at ?? 0);
+  if (applied < known[known.length - 1]!.folderMillis) {
+    throw new Error(
+      `the database at ${redactUrl(config.databaseUrl)} ${applied ? 'is not migrated to this version' : 'has no Samtykke tables'}; run \`samtykke migrate\` first`,
+    );
+  }
+}
+
+/** The path of a `file:` database URL (`file:rel`, `file:/abs`, `file:///abs`, optionally `?options`). */
+function databaseFile(url: string): string | undefined {
+  if (!url.startsWith('file:')) return undefined;
+  const bare = url.split('?')[0]!;
+  return resolve(bare.startsWith('file://') ? fileURLToPath(bare) : bare.slice('file:'.length));
 }
 
 function redactUrl(url: string): string {

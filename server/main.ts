@@ -1,12 +1,14 @@
 /** Startup: read config, open and migrate the database, serve; stop cleanly on a signal. */
 import { serve, type ServerType } from '@hono/node-server';
-import { createApp } from './app';
+import { createApp, type Services } from './app';
 import type { Config } from './config';
 import { migrate, openDatabase, type Database } from './db/client';
 
 export interface RunningServer {
   url: string;
   database: Database;
+  /** The running app's services (write queue and its stats, catalog, …). */
+  services: Services;
   close(): Promise<void>;
 }
 
@@ -20,8 +22,16 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
     log: config.logLevel === 'info',
     demo: options.demo,
   });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: options.hostname }, () => resolve(s));
+  // A port in use (or not ours to take) rejects, instead of crashing on an unhandled 'error' event.
+  const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: options.hostname }, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  }).catch((error: unknown) => {
+    database.close();
+    throw error;
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -29,6 +39,7 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
   return {
     url: `http://localhost:${port}`,
     database,
+    services,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -72,7 +72,10 @@ async function verifyEvents(db: Db, crypto: Crypto, site: SiteRow): Promise<Chai
         if (evidenceHash !== row.evidenceHash) return bad(row.seq, row.id, 'evidence does not match its hash (edited)');
       } else if (row.scrubbedAt === null) {
         return bad(row.seq, row.id, 'evidence removed without an erasure');
-      } else if (row.subjectId && !scrubbedSubjects.has(row.subjectId)) {
+      } else if (!row.subjectId) {
+        // Only a person's erasure may scrub evidence; a visitor's cookie choice has no person to erase.
+        return bad(row.seq, row.id, 'evidence scrubbed from an event of no person (nothing to erase)');
+      } else if (!scrubbedSubjects.has(row.subjectId)) {
         scrubbedSubjects.set(row.subjectId, { seq: row.seq, id: row.id });
       }
       if (row.action === 'erase' && row.subjectId) erasedSubjects.add(row.subjectId);
