@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { serveStatic } from '@hono/node-server/serve-static';
@@ -71,9 +71,10 @@ export function createApp(options: AppOptions) {
   app.use(requestId());
   app.use(async (c, next) => {
     c.set('services', services);
+    // Set before the handler runs: setting it afterwards forces the response to be rebuilt.
+    c.header('X-Content-Type-Options', 'nosniff');
     const started = performance.now();
     await next();
-    c.header('X-Content-Type-Options', 'nosniff');
     if (options.log) {
       // The route pattern, never the path or query: those can hold an address.
       console.log(
@@ -88,13 +89,17 @@ export function createApp(options: AppOptions) {
       );
     }
   });
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => errorJson(c, 413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`),
-    }),
-  );
+  const tooLarge = (c: Context) => errorJson(c, 413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+  const streamedBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
+  app.use('/v1/*', async (c, next) => {
+    // A declared length is checked without touching the stream (which would make the
+    // Node adapter build a full web Request); only chunked bodies are counted as they come.
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      return Number(length) > MAX_BODY_BYTES ? tooLarge(c) : next();
+    }
+    return streamedBodyLimit(c, next);
+  });
 
   const api = new Hono<AppEnv>()
     .route('/', sitesRoutes)

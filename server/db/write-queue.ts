@@ -59,6 +59,31 @@ export class WriteQueue {
     while (this.#flushing) await this.#flushing;
   }
 
+  #inTransaction = false;
+  #externalVersion: Promise<number | undefined> | undefined;
+
+  /**
+   * A number that changes whenever a connection other than this queue's own commits to
+   * the database (another process, the CLI, another instance, a raw write on the read
+   * pool), and only then: SQLite's `PRAGMA data_version` on the writer connection. Lets
+   * a cache of rows that only change through this queue (or elsewhere) stay valid until
+   * someone else writes. Asked once per event-loop turn: every request handled in a turn
+   * arrived before the turn began, so it sees everything committed before it arrived.
+   * Undefined when it cannot be known (not a local file, or the connection is busy).
+   */
+  externalVersion(): Promise<number | undefined> {
+    if (this.#externalVersion) return this.#externalVersion;
+    if (this.writer.protocol !== 'file' || this.#inTransaction) return Promise.resolve(undefined);
+    this.#externalVersion = this.writer.execute('PRAGMA data_version').then(
+      (r) => Number(r.rows[0]![0]),
+      () => undefined,
+    );
+    setImmediate(() => {
+      this.#externalVersion = undefined;
+    });
+    return this.#externalVersion;
+  }
+
   #enqueue<T>(job: Pick<Job, 'work' | 'batch'>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ ...job, resolve: resolve as (v: unknown) => void, reject });
@@ -80,34 +105,48 @@ export class WriteQueue {
 
   async #commit(jobs: Job[]): Promise<void> {
     const outcomes = new Map<Job, Outcome<unknown>>();
+    const plain: Job[] = [];
+    const groups = new Map<BatchWriter<unknown, unknown>, Job[]>();
+    for (const job of jobs) {
+      if (!job.batch) {
+        plain.push(job);
+        continue;
+      }
+      const group = groups.get(job.batch.writer);
+      if (group) group.push(job);
+      else groups.set(job.batch.writer, [job]);
+    }
+    // A transaction holding one unit of work (the usual case for the consent batch) needs
+    // no savepoint: if that unit fails, the whole transaction rolls back instead.
+    const alone = plain.length + groups.size === 1;
+    let failedAlone = false;
     let tx: Transaction | undefined;
+    this.#inTransaction = true;
     try {
       tx = await this.writer.transaction('write');
-      const ctx: WriteContext = { tx, db: drizzle(tx as unknown as Client, { schema }) };
-      const groups = new Map<BatchWriter<unknown, unknown>, Job[]>();
-      for (const job of jobs) {
-        if (job.batch) {
-          const group = groups.get(job.batch.writer) ?? [];
-          group.push(job);
-          groups.set(job.batch.writer, group);
-          continue;
+      const ctx = writeContext(tx);
+      const unit = async <T>(work: () => Promise<T>): Promise<Outcome<T>> => {
+        if (!alone) return inSavepoint(tx!, async () => ({ ok: true, value: await work() }));
+        try {
+          return { ok: true, value: await work() };
+        } catch (error) {
+          failedAlone = true;
+          return { ok: false, error };
         }
-        outcomes.set(job, await inSavepoint(tx, async () => ({ ok: true, value: await job.work!(ctx) })));
-      }
+      };
+      for (const job of plain) outcomes.set(job, await unit(() => job.work!(ctx)));
       for (const [writer, group] of groups) {
-        const results = await inSavepoint(tx, async () => ({
-          ok: true,
-          value: await writer.write(ctx, group.map((j) => j.batch!.input)),
-        }));
-        group.forEach((job, i) =>
-          outcomes.set(job, results.ok ? (results.value as Outcome<unknown>[])[i]! : results),
-        );
+        const results = await unit(() => writer.write(ctx, group.map((j) => j.batch!.input)));
+        group.forEach((job, i) => outcomes.set(job, results.ok ? results.value[i]! : results));
       }
-      await tx.commit();
+      if (failedAlone) tx.close(); // rolls back whatever the failed unit left
+      else await tx.commit();
     } catch (error) {
       tx?.close();
       for (const job of jobs) job.reject(error);
       return;
+    } finally {
+      this.#inTransaction = false;
     }
     this.stats.transactions++;
     this.stats.jobs += jobs.length;
@@ -117,6 +156,17 @@ export class WriteQueue {
       else job.reject(outcome.error);
     }
   }
+}
+
+/** The drizzle wrapper costs as much as a statement to build, so only jobs that use it pay for it. */
+function writeContext(tx: Transaction): WriteContext {
+  let db: Db | undefined;
+  return {
+    tx,
+    get db() {
+      return (db ??= drizzle(tx as unknown as Client, { schema }));
+    },
+  };
 }
 
 async function inSavepoint<T>(tx: Transaction, work: () => Promise<Outcome<T>>): Promise<Outcome<T>> {

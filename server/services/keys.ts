@@ -1,6 +1,12 @@
 /**
  * API keys. The secret is shown once; only its SHA-256 is stored (the secret is 256
  * random bits, so a fast hash is safe). A key belongs to one site and carries scopes.
+ *
+ * Authenticated keys are remembered in memory, keyed by the secret's hash, so a busy
+ * caller costs no database read per request. A revocation made through this process
+ * forgets the key at once; any commit by another connection (the CLI, another instance
+ * on the same file) empties the memory before the next request is authenticated, so a
+ * revocation anywhere is honoured by every request that arrives after it committed.
  */
 import { and, asc, eq } from 'drizzle-orm';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -13,6 +19,34 @@ import { newId, sha256Hex } from './crypto';
 import { notFound } from './errors';
 
 const PREFIX = 'sk_';
+
+const KEY_CACHE_MAX = 10_000;
+
+interface KeyCache {
+  /** sha256(secret) → key, valid while the database's external version is `version` */
+  entries: Map<string, { key: AuthenticatedKey; version: number }>;
+  /** Bumped by every local revocation, so a lookup that raced one is not remembered. */
+  generation: number;
+}
+
+/** One cache per database handle: what one app instance has seen. */
+const keyCaches = new WeakMap<object, KeyCache>();
+
+function keyCache(ctx: Pick<ServiceContext, 'db'>): KeyCache {
+  let cache = keyCaches.get(ctx.db);
+  if (!cache) {
+    cache = { entries: new Map(), generation: 0 };
+    keyCaches.set(ctx.db, cache);
+  }
+  return cache;
+}
+
+/** Drops a key from this process's cache (after its revocation committed). */
+function forgetKey(ctx: Pick<ServiceContext, 'db'>, keyId: string): void {
+  const cache = keyCache(ctx);
+  cache.generation++;
+  for (const [hash, entry] of cache.entries) if (entry.key.id === keyId) cache.entries.delete(hash);
+}
 
 export interface ApiKey {
   id: string;
@@ -70,7 +104,7 @@ export async function listKeys(ctx: ServiceContext, siteId: string): Promise<Api
 }
 
 export async function revokeKey(ctx: ServiceContext, siteId: string, keyId: string, actor: string): Promise<ApiKey> {
-  return ctx.queue.run(async (w) => {
+  const revoked = await ctx.queue.run(async (w) => {
     const [row] = await w.db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.siteId, siteId)));
     if (!row) throw notFound('key');
     if (row.revokedAt !== null) return present(row);
@@ -79,15 +113,36 @@ export async function revokeKey(ctx: ServiceContext, siteId: string, keyId: stri
     await appendAudit(w, siteId, { actor, action: 'key.revoke', target: keyId }, now);
     return present({ ...row, revokedAt: now });
   });
+  forgetKey(ctx, keyId);
+  return revoked;
 }
 
-/** Resolves a bearer secret to its key; undefined for a malformed, unknown or revoked one. */
-export async function authenticate(ctx: Pick<ServiceContext, 'db'>, secret: string): Promise<AuthenticatedKey | undefined> {
+/**
+ * Resolves a bearer secret to its key; undefined for a malformed, unknown or revoked one.
+ * With the write queue in `ctx`, a key seen before is answered from memory until another
+ * connection writes to the database (see WriteQueue.externalVersion).
+ */
+export async function authenticate(
+  ctx: Pick<ServiceContext, 'db'> & Partial<Pick<ServiceContext, 'queue'>>,
+  secret: string,
+): Promise<AuthenticatedKey | undefined> {
   const match = /^sk_([A-Za-z0-9_-]{22})_[A-Za-z0-9_-]{43}$/.exec(secret);
   if (!match) return undefined;
+  const hash = sha256Hex(secret);
+  const cache = keyCache(ctx);
+  const version = await ctx.queue?.externalVersion();
+  const cached = cache.entries.get(hash);
+  if (cached && version !== undefined && cached.version === version) return cached.key;
+  const generation = cache.generation;
   const [row] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.id, match[1]!));
-  if (!row || row.revokedAt !== null) return undefined;
-  const given = Buffer.from(sha256Hex(secret));
-  if (!timingSafeEqual(given, Buffer.from(row.secretHash))) return undefined;
-  return { id: row.id, siteId: row.siteId, scopes: new Set(row.scopes) };
+  if (!row || row.revokedAt !== null || !timingSafeEqual(Buffer.from(hash), Buffer.from(row.secretHash))) {
+    cache.entries.delete(hash);
+    return undefined;
+  }
+  const key: AuthenticatedKey = { id: row.id, siteId: row.siteId, scopes: new Set(row.scopes) };
+  if (version !== undefined && cache.generation === generation) {
+    if (cache.entries.size >= KEY_CACHE_MAX) cache.entries.clear();
+    cache.entries.set(hash, { key, version });
+  }
+  return key;
 }

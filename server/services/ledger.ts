@@ -6,14 +6,16 @@
  * transaction whose commit is the caller's answer.
  */
 import type { InArgs, InValue, Transaction } from '@libsql/client';
-import { basisNeedsConsent, type ConsentStatus, type EventAction, type RecordableAction } from '../../shared/enums';
+import { and, eq } from 'drizzle-orm';
+import { idempotencyKeys } from '../db/schema';
+import { basisNeedsConsent, type ConsentStatus, type RecordableAction } from '../../shared/enums';
 import type { BatchWriter, Outcome, WriteContext } from '../db/write-queue';
-import { chainHash } from './chain';
 import type { ServiceContext } from './context';
 import { newId, sha256Hex } from './crypto';
 import { normalizeEmail, normalizePhone } from './contact';
-import { AppError, conflict, invalidField, notFound } from './errors';
+import { conflict, invalidField, notFound } from './errors';
 import { buildEvidence, sealEvidence, type EvidenceInput, type RequestMeta } from './evidence';
+import { appendEvents } from './events';
 
 export const SUBJECT_EMAIL = 'subjects.email';
 export const SUBJECT_PHONE = 'subjects.phone';
@@ -69,35 +71,6 @@ interface PreparedConsent {
   phone?: ContactKey;
   evidence: { sealed: string; hash: string };
   idempotency?: IdempotencyInput;
-}
-
-/** The fields a consent event's hash covers (evidence by its hash, so erasure can scrub it). */
-export function eventHashContent(e: {
-  siteId: string;
-  seq: number;
-  subjectId: string | null;
-  visitorId: string | null;
-  purposeId: string | null;
-  action: EventAction;
-  wordingVersionId: string | null;
-  sourceId: string | null;
-  actor: string;
-  occurredAt: number;
-  evidenceHash: string;
-}) {
-  return {
-    site: e.siteId,
-    seq: e.seq,
-    subject: e.subjectId,
-    visitor: e.visitorId,
-    purpose: e.purposeId,
-    action: e.action,
-    wording: e.wordingVersionId,
-    source: e.sourceId,
-    actor: e.actor,
-    at: e.occurredAt,
-    evidence: e.evidenceHash,
-  };
 }
 
 const STATUS_AFTER: Record<RecordableAction, ConsentStatus> = {
@@ -178,6 +151,18 @@ export async function recordConsent(
   meta: RequestMeta,
   idempotency?: IdempotencyInput,
 ): Promise<RecordResult> {
+  if (idempotency) {
+    // A retry is answered as it was first answered, even if the site's definitions have
+    // changed since (a source archived, a wording retired).
+    const [row] = await ctx.db
+      .select({ requestHash: idempotencyKeys.requestHash, response: idempotencyKeys.response })
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.siteId, siteId), eq(idempotencyKeys.apiKeyId, idempotency.apiKeyId), eq(idempotencyKeys.key, idempotency.key)));
+    if (row) {
+      if (row.requestHash !== idempotency.requestHash) throw reusedError();
+      return { consent: JSON.parse(row.response) as RecordedConsent, replayed: true };
+    }
+  }
   const prepared = await prepare(ctx, siteId, input, actor, meta);
   if (idempotency) prepared.idempotency = idempotency;
   return ctx.queue.runBatched(consentWriter(ctx.now), prepared);
@@ -206,8 +191,9 @@ async function writeConsents(w: WriteContext, items: PreparedConsent[], now: num
   const { tx } = w;
   const outcomes: (Outcome<RecordResult> | undefined)[] = new Array(items.length);
 
-  // 1. Idempotency: earlier answers, and repeats inside this batch.
+  // 1. Idempotency: earlier answers (one query per site and key), and repeats inside this batch.
   const seenKeys = new Map<string, number>();
+  const lookups = new Map<string, { siteId: string; apiKeyId: string; keys: Map<string, number> }>();
   for (const [i, item] of items.entries()) {
     const idem = item.idempotency;
     if (!idem) continue;
@@ -218,16 +204,25 @@ async function writeConsents(w: WriteContext, items: PreparedConsent[], now: num
       continue;
     }
     seenKeys.set(mapKey, i);
-    const { rows } = await tx.execute({
-      sql: 'SELECT request_hash, response FROM idempotency_keys WHERE site_id = ? AND api_key_id = ? AND key = ?',
-      args: [item.siteId, idem.apiKeyId, idem.key],
-    });
-    const row = rows[0];
-    if (!row) continue;
-    outcomes[i] =
-      row.request_hash === idem.requestHash
-        ? { ok: true, value: { consent: JSON.parse(String(row.response)) as RecordedConsent, replayed: true } }
-        : reused();
+    const owner = `${item.siteId}\0${idem.apiKeyId}`;
+    let lookup = lookups.get(owner);
+    if (!lookup) lookups.set(owner, (lookup = { siteId: item.siteId, apiKeyId: idem.apiKeyId, keys: new Map() }));
+    lookup.keys.set(idem.key, i);
+  }
+  for (const { siteId, apiKeyId, keys } of lookups.values()) {
+    for (const chunk of chunks([...keys.keys()], 500)) {
+      const { rows } = await tx.execute({
+        sql: `SELECT key, request_hash, response FROM idempotency_keys WHERE site_id = ? AND api_key_id = ? AND key IN (${chunk.map(() => '?').join(',')})`,
+        args: [siteId, apiKeyId, ...chunk],
+      });
+      for (const row of rows) {
+        const i = keys.get(String(row.key))!;
+        outcomes[i] =
+          row.request_hash === items[i]!.idempotency!.requestHash
+            ? { ok: true, value: { consent: JSON.parse(String(row.response)) as RecordedConsent, replayed: true } }
+            : reused();
+      }
+    }
   }
 
   // 2. Subjects: everyone named in the batch, found with one query per site and channel.
@@ -280,46 +275,14 @@ async function writeConsents(w: WriteContext, items: PreparedConsent[], now: num
         }
       }
     }
-    if (item.email) subjectsByKey.set(`${item.siteId}\0e\0${item.email.bidx}`, subject);
-    if (item.phone) subjectsByKey.set(`${item.siteId}\0p\0${item.phone.bidx}`, subject);
+    // Only contact points the person really has lead to them: a second phone that was not
+    // attached must not route a later request in this batch to this person.
+    if (item.email && subject.emailBidx === item.email.bidx) subjectsByKey.set(`${item.siteId}\0e\0${item.email.bidx}`, subject);
+    if (item.phone && subject.phoneBidx === item.phone.bidx) subjectsByKey.set(`${item.siteId}\0p\0${item.phone.bidx}`, subject);
     subjectOf.set(i, subject.id);
   }
 
-  // 3. Events, chained per site from the head stored with the site.
-  const heads = new Map<string, { seq: number; hash: string }>();
-  for (const siteId of bySite.keys()) {
-    const { rows } = await tx.execute({ sql: 'SELECT ledger_seq, ledger_head FROM sites WHERE id = ?', args: [siteId] });
-    if (!rows[0]) throw new AppError('not_found', 'not_found', 'site not found');
-    heads.set(siteId, { seq: Number(rows[0].ledger_seq), hash: String(rows[0].ledger_head) });
-  }
-  const events: InValue[][] = [];
-  const states: InValue[][] = [];
-  const written: { index: number; siteId: string; seq: number }[] = [];
-  for (const [i, item] of items.entries()) {
-    if (outcomes[i]) continue;
-    const head = heads.get(item.siteId)!;
-    const event = {
-      siteId: item.siteId,
-      seq: head.seq + 1,
-      subjectId: subjectOf.get(i)!,
-      visitorId: null,
-      purposeId: item.purposeId,
-      action: item.action,
-      wordingVersionId: item.wordingVersionId,
-      sourceId: item.sourceId,
-      actor: item.actor,
-      occurredAt: now,
-      evidenceHash: item.evidence.hash,
-    };
-    const hash = chainHash(head.hash, eventHashContent(event));
-    events.push([
-      event.siteId, event.seq, event.subjectId, event.purposeId, event.action, event.wordingVersionId,
-      event.sourceId, event.actor, event.occurredAt, item.evidence.sealed, event.evidenceHash, head.hash, hash,
-    ]);
-    heads.set(item.siteId, { seq: event.seq, hash });
-    written.push({ index: i, siteId: item.siteId, seq: event.seq });
-  }
-
+  // 3. Events, appended to each site's chain, and the state they lead to.
   await insertRows(tx, 'subjects (id, site_id, email_enc, email_bidx, phone_enc, phone_bidx, created_at, updated_at)', newSubjects);
   for (const u of subjectUpdates) {
     await tx.execute({
@@ -327,21 +290,30 @@ async function writeConsents(w: WriteContext, items: PreparedConsent[], now: num
       args: [u.key.enc, u.key.bidx, now, u.id],
     });
   }
-  const eventIds = new Map<string, number>();
-  for (const chunk of chunks(events, 200)) {
-    const { rows } = await tx.execute({
-      sql:
-        'INSERT INTO consent_events (site_id, seq, subject_id, purpose_id, action, wording_version_id, source_id, actor, occurred_at, evidence, evidence_hash, prev_hash, hash) VALUES ' +
-        chunk.map(() => '(?,?,?,?,?,?,?,?,?,?,?,?,?)').join(',') +
-        ' RETURNING id, site_id, seq',
-      args: chunk.flat(),
-    });
-    for (const r of rows) eventIds.set(`${r.site_id}\0${r.seq}`, Number(r.id));
-  }
-  for (const { index, siteId, seq } of written) {
+  const toWrite = [...items.keys()].filter((i) => !outcomes[i]);
+  const appended = await appendEvents(
+    tx,
+    toWrite.map((i) => {
+      const item = items[i]!;
+      return {
+        siteId: item.siteId,
+        subjectId: subjectOf.get(i)!,
+        visitorId: null,
+        purposeId: item.purposeId,
+        action: item.action,
+        wordingVersionId: item.wordingVersionId,
+        sourceId: item.sourceId,
+        actor: item.actor,
+        occurredAt: now,
+        evidence: item.evidence,
+      };
+    }),
+  );
+  const written = toWrite.map((index, n) => ({ index, ...appended[n]! }));
+  const states = written.map(({ index, id }) => {
     const item = items[index]!;
-    states.push([subjectOf.get(index)!, item.purposeId, item.status, item.wordingVersionId, item.sourceId, eventIds.get(`${siteId}\0${seq}`)!, now]);
-  }
+    return [subjectOf.get(index)!, item.purposeId, item.status, item.wordingVersionId, item.sourceId, id, now];
+  });
   for (const chunk of chunks(states, 300)) {
     await tx.execute({
       sql:
@@ -353,16 +325,13 @@ async function writeConsents(w: WriteContext, items: PreparedConsent[], now: num
       args: chunk.flat(),
     });
   }
-  for (const [siteId, head] of heads) {
-    await tx.execute({ sql: 'UPDATE sites SET ledger_seq = ?, ledger_head = ? WHERE id = ?', args: [head.seq, head.hash, siteId] });
-  }
 
   // 4. Answers, remembered under their idempotency keys.
   const idemRows: InValue[][] = [];
-  for (const { index, siteId, seq } of written) {
+  for (const { index, siteId, seq, id } of written) {
     const item = items[index]!;
     const consent: RecordedConsent = {
-      eventId: eventIds.get(`${siteId}\0${seq}`)!,
+      eventId: id,
       subjectId: subjectOf.get(index)!,
       seq,
       purpose: item.purposeKey,
@@ -388,11 +357,10 @@ async function writeConsents(w: WriteContext, items: PreparedConsent[], now: num
   return outcomes as Outcome<RecordResult>[];
 }
 
+const reusedError = () => conflict('idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+
 function reused(): Outcome<never> {
-  return {
-    ok: false,
-    error: conflict('idempotency_key_reused', 'this Idempotency-Key was used for a different request'),
-  };
+  return { ok: false, error: reusedError() };
 }
 
 async function insertRows(tx: Transaction, into: string, rows: InValue[][]): Promise<void> {
