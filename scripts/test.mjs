@@ -119,7 +119,8 @@ function runWidgetTests(extraArgs) {
   }
   const chrome = ensureChrome();
   console.log(`Widget tests: web-test-runner in ${chrome}`);
-  return run(process.execPath, [webTestRunnerBin(), ...extraArgs], { ...process.env, CHROME_PATH: chrome });
+  // tsx lets web-test-runner.config.mjs import the real server (TypeScript) to serve /v1/*.
+  return run(process.execPath, ['--import', 'tsx', webTestRunnerBin(), ...extraArgs], { ...process.env, CHROME_PATH: chrome });
 }
 
 const [mode, ...rest] = process.argv.slice(2);

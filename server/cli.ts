@@ -3,7 +3,7 @@
  * database named by DATABASE_URL (default ./data/samtykke.db). Commands that create
  * things take --json and then print exactly one JSON object.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -292,6 +292,7 @@ const DEMO_SITE = 'demo';
 
 /** The demo site and a key for it; the key's secret is kept in data/ so every `npm start` can print it. */
 async function seedDemo(database: Database, config: Config): Promise<{ site: string; secret: string }> {
+  mkdirSync(resolve('data'), { recursive: true });
   const keyFile = resolve('data', 'demo-admin-key');
   const ctx = services(database, config);
   if (await findSiteRow(ctx, DEMO_SITE)) {

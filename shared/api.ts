@@ -252,7 +252,7 @@ export const CookieConfigSchema = v.object({
   site: v.string(),
   lang: v.string(),
   revision: v.string(),
-  banner: v.object({ title: v.string(), body: v.string(), version: v.number(), sha256: v.string() }),
+  banner: v.object({ key: v.string(), title: v.string(), body: v.string(), version: v.number(), sha256: v.string() }),
   categories: v.array(CookieCategory),
   consentMode: v.boolean(),
   cookieDomain: v.optional(v.string()),

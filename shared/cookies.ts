@@ -51,7 +51,8 @@ export interface CookieConfig {
   lang: string;
   /** Changes whenever any published wording changes: a stored choice with another revision is asked again. */
   revision: string;
-  banner: { title: string; body: string; version: number; sha256: string };
+  /** The banner's own text; `key` is the purpose key to name in `wordings`. */
+  banner: { key: string; title: string; body: string; version: number; sha256: string };
   categories: CookieCategory[];
   /** Google Consent Mode v2 on for this site. */
   consentMode: boolean;

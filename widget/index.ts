@@ -1,11 +1,16 @@
 /**
  * Script-tag entry of the Samtykke widget, built by vite.config.ts into
  * dist/widget/samtykke.js (ES module) and dist/widget/samtykke.iife.js (global `Samtykke`).
- *
- * The custom elements will register here; for now the entry only works out where the API
- * lives and publishes that on `window.samtykke`.
+ * Registers the elements, applies a stored cookie choice at once (Consent Mode, gated
+ * scripts) and publishes `window.samtykke`.
  */
+import { showSettings, type ConsentBanner } from './banner/consent-banner';
 import { currentScriptUrl, resolveApiBase } from './lib/api-base';
+import { choose, currentConsent, onConsentChange, startConsent, type ConsentListener } from './lib/consent';
+import type { ConsentDetail } from './lib/consent-change-event';
+import './settings-button/consent-settings-button';
+
+export { currentScriptUrl, resolveApiBase };
 
 declare const __SAMTYKKE_VERSION__: string | undefined;
 
@@ -19,6 +24,16 @@ export const apiBase: string = resolveApiBase(null, currentScriptUrl());
 export interface SamtykkeGlobal {
   readonly version: string;
   readonly apiBase: string;
+  /** The visitor's current consent, or null before they have chosen. */
+  get(): ConsentDetail | null;
+  /** Calls `listener` after every choice; returns the unsubscribe function. */
+  onChange(listener: ConsentListener): () => void;
+  /** Opens the cookie choices. */
+  show(): void;
+  /** Allows every optional category (except marketing under Global Privacy Control). */
+  acceptAll(): Promise<void>;
+  /** Refuses every optional category. */
+  rejectAll(): Promise<void>;
 }
 
 declare global {
@@ -27,9 +42,22 @@ declare global {
   }
 }
 
+const banner = () => document.querySelector<ConsentBanner>('consent-banner');
+
 // The first copy loaded wins, so loading both builds does not swap the API base under a page.
 if (typeof window !== 'undefined' && !window.samtykke) {
-  window.samtykke = Object.freeze({ version, apiBase });
+  window.samtykke = Object.freeze({
+    version,
+    apiBase,
+    get: currentConsent,
+    onChange: onConsentChange,
+    show: () => showSettings(),
+    acceptAll: async () => banner()?.acceptAll(),
+    rejectAll: async () => (banner() ? banner()!.rejectAll() : choose([])),
+  });
+  startConsent();
 }
 
-export { currentScriptUrl, resolveApiBase };
+export { ConsentBanner } from './banner/consent-banner';
+export { ConsentSettingsButton } from './settings-button/consent-settings-button';
+export { ConsentChangeEvent, type ConsentDetail } from './lib/consent-change-event';

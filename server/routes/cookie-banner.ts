@@ -20,7 +20,7 @@ export const cookieBannerRoutes = new Hono<AppEnv>()
   .use('/sites/:site/cookie-consents', pageCors(['POST']))
   .get(
     '/sites/:site/config',
-    rateLimit({ name: 'config', max: 600, windowMs: 60_000 }),
+    rateLimit({ name: 'config', max: 1200, windowMs: 60_000 }),
     describeRoute({
       tags,
       summary: "The cookie banner's configuration",
@@ -46,7 +46,7 @@ export const cookieBannerRoutes = new Hono<AppEnv>()
   )
   .post(
     '/sites/:site/cookie-consents',
-    rateLimit({ name: 'cookie consent', max: 60, windowMs: 60_000 }),
+    rateLimit({ name: 'cookie consent', max: 120, windowMs: 60_000 }),
     describeRoute({
       tags,
       summary: "Record a visitor's cookie choice",

@@ -4,7 +4,7 @@
  * visitor is never a subject: the choice is keyed by the random consent id in their
  * cookie, and the evidence holds no personal data (IP truncated, user agent hashed).
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { CookieCategory, CookieConfig, CookieConsentBody } from '../../shared/cookies';
 import { basisNeedsConsent } from '../../shared/enums';
 import { purposes, sites, wordingTexts } from '../db/schema';
@@ -55,7 +55,7 @@ export class CookieConfigs {
       .select()
       .from(purposes)
       .where(and(eq(purposes.siteId, siteId), eq(purposes.channel, 'cookie')))
-      .orderBy(purposes.createdAt, purposes.key);
+      .orderBy(purposes.createdAt, sql`rowid`);
     const versionIds = rows.flatMap((p) => (p.currentVersionId ? [p.currentVersionId] : []));
     const textRows = versionIds.length ? await db.select().from(wordingTexts).where(inArray(wordingTexts.versionId, versionIds)) : [];
     const catalog = await this.ctx.catalog.get(siteId);
@@ -92,7 +92,7 @@ export class CookieConfigs {
       site: siteId,
       lang: bannerText.lang,
       revision,
-      banner: { title: bannerText.title, body: bannerText.body, version: version(bannerRow.currentVersionId!), sha256: bannerText.sha256 },
+      banner: { key: bannerRow.key, title: bannerText.title, body: bannerText.body, version: version(bannerRow.currentVersionId!), sha256: bannerText.sha256 },
       categories,
       consentMode: site.consentMode,
       cookieDays: site.cookieDays,

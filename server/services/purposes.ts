@@ -1,5 +1,5 @@
 /** Purposes ("Formål"): why personal data is processed, on which legal basis, on which channel. */
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { ConsentModeType, CookieInfo } from '../../shared/cookies';
 import { basisNeedsConsent, type Channel, type LegalBasis, type PurposeRole } from '../../shared/enums';
 import { purposes } from '../db/schema';
@@ -66,7 +66,7 @@ async function present(ctx: ServiceContext, rows: PurposeRow[]): Promise<Purpose
 }
 
 export async function listPurposes(ctx: ServiceContext, siteId: string): Promise<Purpose[]> {
-  const rows = await ctx.db.select().from(purposes).where(eq(purposes.siteId, siteId)).orderBy(asc(purposes.createdAt), asc(purposes.key));
+  const rows = await ctx.db.select().from(purposes).where(eq(purposes.siteId, siteId)).orderBy(asc(purposes.createdAt), sql`rowid`);
   return present(ctx, rows);
 }
 

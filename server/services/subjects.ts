@@ -1,5 +1,5 @@
 /** Reading one person: current state per purpose and the full history behind it. */
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { ConsentStatus, EventAction } from '../../shared/enums';
 import { consentEvents, consentStates, purposes, sources, subjects } from '../db/schema';
 import type { ServiceContext } from './context';
@@ -60,7 +60,7 @@ export async function getSubject(ctx: ServiceContext, siteId: string, lookup: Su
   if (!row) throw notFound('subject');
 
   const [purposeRows, sourceRows, stateRows, eventRows] = await Promise.all([
-    ctx.db.select({ id: purposes.id, key: purposes.key }).from(purposes).where(eq(purposes.siteId, siteId)).orderBy(asc(purposes.createdAt), asc(purposes.key)),
+    ctx.db.select({ id: purposes.id, key: purposes.key }).from(purposes).where(eq(purposes.siteId, siteId)).orderBy(asc(purposes.createdAt), sql`rowid`),
     ctx.db.select({ id: sources.id, key: sources.key }).from(sources).where(eq(sources.siteId, siteId)),
     ctx.db.select().from(consentStates).where(eq(consentStates.subjectId, row.id)),
     ctx.db.select().from(consentEvents).where(eq(consentEvents.subjectId, row.id)).orderBy(asc(consentEvents.seq)),
