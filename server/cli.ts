@@ -18,6 +18,7 @@ import { MIGRATIONS_FOLDER, migrate, openDatabase, type Database } from './db/cl
 import { AppError } from './services/errors';
 import { createKey, revokeKey } from './services/keys';
 import { createSite, findSiteRow } from './services/sites';
+import { runRetention } from './services/retention';
 import { verifyAll } from './services/verify';
 import { startServer, stopOnSignals } from './main';
 
@@ -33,6 +34,7 @@ Commands:
   key create --site ID --name NAME --scopes admin,write,check,pii:read
   key revoke KEY_ID --site ID
   audit verify [--site ID]              check every hash chain; exit 1 and name the first bad row
+  retention run                         delete what is kept only for a while (also run by every server every 10 minutes)
   backup FILE                           online, consistent copy of a file database (VACUUM INTO)
 
 Options:
@@ -135,6 +137,13 @@ export async function main(argv: string[]): Promise<number> {
           );
           out.print(lines.join('\n') || 'No sites.', { ok, sites: reports });
           return ok ? 0 : 1;
+        });
+      case 'retention':
+        if (sub !== 'run') throw new UsageError('usage: samtykke retention run');
+        return await withDatabase(false, async (database, config) => {
+          const report = await runRetention(services(database, config));
+          out.print(`Retention done: ${report.idempotencyKeys} expired idempotency keys deleted.`, { ...report });
+          return 0;
         });
       case 'backup':
         if (!sub) throw new UsageError('usage: samtykke backup FILE');

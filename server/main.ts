@@ -2,6 +2,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp, type Services } from './app';
 import type { Config } from './config';
+import { runRetention } from './services/retention';
 import { migrate, openDatabase, type Database } from './db/client';
 
 export interface RunningServer {
@@ -35,6 +36,7 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  const retention = scheduleRetention(services);
   let closing: Promise<void> | undefined;
   return {
     url: `http://localhost:${port}`,
@@ -42,6 +44,7 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
     services,
     close() {
       closing ??= (async () => {
+        clearInterval(retention);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         // Every accepted write is committed before the database closes.
         await services.queue.idle();
@@ -50,6 +53,18 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
       return closing;
     },
   };
+}
+
+const RETENTION_EVERY_MS = 10 * 60 * 1000;
+
+/** Every instance runs the (idempotent) retention job on its own timer. */
+function scheduleRetention(services: Services): NodeJS.Timeout {
+  const run = () =>
+    runRetention(services).catch((error: unknown) => {
+      console.error(JSON.stringify({ level: 'error', job: 'retention', error: error instanceof Error ? error.name : 'unknown' }));
+    });
+  void run();
+  return setInterval(run, RETENTION_EVERY_MS).unref();
 }
 
 export function stopOnSignals(running: RunningServer): void {

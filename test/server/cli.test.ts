@@ -294,6 +294,11 @@ describe('samtykke CLI on one database', () => {
     assert.doesNotMatch(words.stdout, /shop/, '--site limits the check to that site');
   });
 
+  it('retention run --json deletes nothing that is still within its time', async () => {
+    const run = await cli(['retention', 'run', '--json'], { cwd: dir, env });
+    assert.deepEqual(oneJson(run), { idempotencyKeys: 0 });
+  });
+
   it('backup FILE --json writes a normal, complete database and refuses an existing file', async () => {
     const backupFile = join(dir, 'copy.db');
     const ok = await cli(['backup', 'copy.db', '--json'], { cwd: dir, env }); // relative to the working folder

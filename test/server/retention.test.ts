@@ -1,0 +1,35 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runRetention, IDEMPOTENCY_TTL_MS } from '../../server/services/retention';
+import { makeApp, type TestApp } from './helpers';
+
+describe('retention', () => {
+  let t: TestApp;
+  let now = Date.parse('2026-11-01T12:00:00Z');
+  before(async () => {
+    t = await makeApp({ now: () => now });
+  });
+  after(() => t.close());
+
+  const post = (key: string, email: string) =>
+    t.call('POST', '/v1/sites/acme/consents', {
+      body: { email, purpose: 'sales-and-service', action: 'grant' },
+      headers: { 'idempotency-key': key },
+    });
+
+  it('keeps idempotency keys for 24 hours, then deletes them and a retry is a new request', async () => {
+    assert.equal((await post('k-old', 'old@example.dk')).status, 201);
+    now += IDEMPOTENCY_TTL_MS - 1000;
+    assert.equal((await post('k-new', 'new@example.dk')).status, 201);
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0 });
+    now += 2000;
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 1 });
+    const { rows } = await t.database.client.execute('SELECT key FROM idempotency_keys ORDER BY key');
+    assert.deepEqual(rows.map((r) => r.key), ['k-new']);
+    const retry = await post('k-old', 'old@example.dk');
+    assert.equal(retry.status, 201);
+    assert.equal(retry.headers.get('idempotent-replayed'), null);
+    const replay = await post('k-new', 'new@example.dk');
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+  });
+});
