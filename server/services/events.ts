@@ -29,19 +29,7 @@ export interface AppendedEvent {
 }
 
 /** The fields a consent event's hash covers (evidence by its hash, so erasure can scrub it). */
-export function eventHashContent(e: {
-  siteId: string;
-  seq: number;
-  subjectId: string | null;
-  visitorId: string | null;
-  purposeId: string | null;
-  action: EventAction;
-  wordingVersionId: string | null;
-  sourceId: string | null;
-  actor: string;
-  occurredAt: number;
-  evidenceHash: string;
-}) {
+export function eventHashContent(e: Omit<NewEvent, 'evidence'> & { seq: number; evidenceHash: string }) {
   return {
     site: e.siteId,
     seq: e.seq,

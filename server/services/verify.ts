@@ -42,84 +42,95 @@ export async function verifyAll(db: Db, crypto: Crypto, siteId?: string): Promis
 
 type SiteRow = typeof sites.$inferSelect;
 
-async function verifyEvents(db: Db, crypto: Crypto, site: SiteRow): Promise<ChainReport> {
+interface ChainRow {
+  id: number;
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+type Bad = { seq: number; id: number | null; reason: string };
+
+/**
+ * Walks one chain in sequence order, a page at a time: checks numbering, links and each
+ * row's hash, then `check` (for row-specific rules, returning a reason when bad), then
+ * `finish`, then that the chain ends at the head recorded with the site.
+ */
+async function walkChain<R extends ChainRow>(options: {
+  chain: ChainReport['chain'];
+  page: (afterSeq: number) => Promise<R[]>;
+  content: (row: R) => unknown;
+  check?: (row: R) => string | undefined;
+  finish?: () => Bad | undefined;
+  recorded: { seq: number; head: string };
+}): Promise<ChainReport> {
   let expected = 1;
   let head = '';
   let count = 0;
+  const bad = ({ seq, id, reason }: Bad): ChainReport => ({ chain: options.chain, rows: count, ok: false, head, firstBad: { seq, id, reason } });
+  for (;;) {
+    const page = await options.page(expected - 1);
+    for (const row of page) {
+      if (row.seq !== expected) return bad({ seq: expected, id: null, reason: `row ${expected} is missing (next row found is ${row.seq})` });
+      if (row.prevHash !== head) return bad({ seq: row.seq, id: row.id, reason: 'prev_hash does not match the previous row (rows removed, inserted or reordered)' });
+      if (chainHash(head, options.content(row)) !== row.hash) return bad({ seq: row.seq, id: row.id, reason: 'row content does not match its hash (edited)' });
+      const reason = options.check?.(row);
+      if (reason) return bad({ seq: row.seq, id: row.id, reason });
+      head = row.hash;
+      expected++;
+      count++;
+    }
+    if (page.length < PAGE) break;
+  }
+  const late = options.finish?.();
+  if (late) return bad(late);
+  const end = chainEnd(count, head, options.recorded.seq, options.recorded.head, options.chain === 'audit_log' ? 'log' : 'chain');
+  if (end) return bad({ ...end, id: null });
+  return { chain: options.chain, rows: count, ok: true, head };
+}
+
+function verifyEvents(db: Db, crypto: Crypto, site: SiteRow): Promise<ChainReport> {
   const scrubbedSubjects = new Map<string, { seq: number; id: number }>();
   const erasedSubjects = new Set<string>();
-  const bad = (seq: number, id: number | null, reason: string): ChainReport => ({
-    chain: 'consent_events', rows: count, ok: false, head, firstBad: { seq, id, reason },
-  });
-  for (;;) {
-    const page = await db
-      .select()
-      .from(consentEvents)
-      .where(and(eq(consentEvents.siteId, site.id), gt(consentEvents.seq, expected - 1)))
-      .orderBy(asc(consentEvents.seq))
-      .limit(PAGE);
-    for (const row of page) {
-      if (row.seq !== expected) return bad(expected, null, `row ${expected} is missing (next row found is ${row.seq})`);
-      if (row.prevHash !== head) return bad(row.seq, row.id, 'prev_hash does not match the previous row (rows removed, inserted or reordered)');
-      if (chainHash(head, eventHashContent(row)) !== row.hash) return bad(row.seq, row.id, 'row content does not match its hash (edited)');
+  return walkChain<typeof consentEvents.$inferSelect>({
+    chain: 'consent_events',
+    recorded: { seq: site.ledgerSeq, head: site.ledgerHead },
+    page: (after) =>
+      db.select().from(consentEvents).where(and(eq(consentEvents.siteId, site.id), gt(consentEvents.seq, after))).orderBy(asc(consentEvents.seq)).limit(PAGE),
+    content: eventHashContent,
+    check(row) {
+      if (row.action === 'erase' && row.subjectId) erasedSubjects.add(row.subjectId);
       if (row.evidence !== null) {
         let evidenceHash: string;
         try {
           evidenceHash = openEvidence(crypto, row.evidence).hash;
         } catch {
-          return bad(row.seq, row.id, 'evidence cannot be decrypted (edited, or SAMTYKKE_SECRET is not the key it was written with)');
+          return 'evidence cannot be decrypted (edited, or SAMTYKKE_SECRET is not the key it was written with)';
         }
-        if (evidenceHash !== row.evidenceHash) return bad(row.seq, row.id, 'evidence does not match its hash (edited)');
-      } else if (row.scrubbedAt === null) {
-        return bad(row.seq, row.id, 'evidence removed without an erasure');
-      } else if (!row.subjectId) {
-        // Only a person's erasure may scrub evidence; a visitor's cookie choice has no person to erase.
-        return bad(row.seq, row.id, 'evidence scrubbed from an event of no person (nothing to erase)');
-      } else if (!scrubbedSubjects.has(row.subjectId)) {
-        scrubbedSubjects.set(row.subjectId, { seq: row.seq, id: row.id });
+        return evidenceHash !== row.evidenceHash ? 'evidence does not match its hash (edited)' : undefined;
       }
-      if (row.action === 'erase' && row.subjectId) erasedSubjects.add(row.subjectId);
-      head = row.hash;
-      expected++;
-      count++;
-    }
-    if (page.length < PAGE) break;
-  }
-  for (const [subject, at] of scrubbedSubjects) {
-    if (!erasedSubjects.has(subject)) return bad(at.seq, at.id, 'evidence scrubbed, but no erasure of this person is recorded');
-  }
-  const end = chainEnd(count, head, site.ledgerSeq, site.ledgerHead, 'chain');
-  if (end) return bad(end.seq, null, end.reason);
-  return { chain: 'consent_events', rows: count, ok: true, head };
+      if (row.scrubbedAt === null) return 'evidence removed without an erasure';
+      // Only a person's erasure may scrub evidence; a visitor's cookie choice has no person to erase.
+      if (!row.subjectId) return 'evidence scrubbed from an event of no person (nothing to erase)';
+      if (!scrubbedSubjects.has(row.subjectId)) scrubbedSubjects.set(row.subjectId, { seq: row.seq, id: row.id });
+      return undefined;
+    },
+    finish() {
+      for (const [subject, at] of scrubbedSubjects) {
+        if (!erasedSubjects.has(subject)) return { ...at, reason: 'evidence scrubbed, but no erasure of this person is recorded' };
+      }
+      return undefined;
+    },
+  });
 }
 
-async function verifyAudit(db: Db, site: SiteRow): Promise<ChainReport> {
-  let expected = 1;
-  let head = '';
-  let count = 0;
-  const bad = (seq: number, id: number | null, reason: string): ChainReport => ({
-    chain: 'audit_log', rows: count, ok: false, head, firstBad: { seq, id, reason },
+function verifyAudit(db: Db, site: SiteRow): Promise<ChainReport> {
+  return walkChain<typeof auditLog.$inferSelect>({
+    chain: 'audit_log',
+    recorded: { seq: site.auditSeq, head: site.auditHead },
+    page: (after) => db.select().from(auditLog).where(and(eq(auditLog.siteId, site.id), gt(auditLog.seq, after))).orderBy(asc(auditLog.seq)).limit(PAGE),
+    content: auditHashContent,
   });
-  for (;;) {
-    const page = await db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.siteId, site.id), gt(auditLog.seq, expected - 1)))
-      .orderBy(asc(auditLog.seq))
-      .limit(PAGE);
-    for (const row of page) {
-      if (row.seq !== expected) return bad(expected, null, `row ${expected} is missing (next row found is ${row.seq})`);
-      if (row.prevHash !== head) return bad(row.seq, row.id, 'prev_hash does not match the previous row (rows removed, inserted or reordered)');
-      if (chainHash(head, auditHashContent(row)) !== row.hash) return bad(row.seq, row.id, 'row content does not match its hash (edited)');
-      head = row.hash;
-      expected++;
-      count++;
-    }
-    if (page.length < PAGE) break;
-  }
-  const end = chainEnd(count, head, site.auditSeq, site.auditHead, 'log');
-  if (end) return bad(end.seq, null, end.reason);
-  return { chain: 'audit_log', rows: count, ok: true, head };
 }
 
 /** Compares where a chain ends with the head recorded with the site; names the first row that does not fit. */
