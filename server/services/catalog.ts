@@ -10,6 +10,7 @@ import { purposes, sites, sources, wordingTexts, wordingVersions } from '../db/s
 import type { Db } from '../db/client';
 
 export const CATALOG_TTL_MS = 5_000;
+const FRESH_MIN_AGE_MS = 1_000;
 
 export interface CatalogPurpose {
   id: string;
@@ -53,9 +54,11 @@ export class Catalog {
   /** The site's catalog, or undefined when the site does not exist. */
   async get(siteId: string, options: { fresh?: boolean } = {}): Promise<SiteCatalog | undefined> {
     const cached = this.#entries.get(siteId);
-    if (cached && !options.fresh) {
+    if (cached) {
       const value = await cached;
-      if (value && this.clock() - value.loadedAt < CATALOG_TTL_MS) return value;
+      // A fresh copy is loaded at most once a second: unknown keys in requests cannot force a reload each.
+      const maxAge = options.fresh ? FRESH_MIN_AGE_MS : CATALOG_TTL_MS;
+      if (value && this.clock() - value.loadedAt < maxAge) return value;
     }
     const loading = this.#load(siteId);
     this.#entries.set(siteId, loading);

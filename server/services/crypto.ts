@@ -16,6 +16,10 @@ export interface Crypto {
   /** Keyed MAC for link tokens and other signed values. */
   sign(data: string): string;
   verify(data: string, signature: string): boolean;
+  /** Authenticated encryption for link tokens: unreadable and untamperable without the secret. */
+  sealToken(data: string): string;
+  /** The sealed data, or undefined for anything not sealed with this secret. */
+  openToken(token: string): string | undefined;
 }
 
 export function createCrypto(secret: string): Crypto {
@@ -23,6 +27,7 @@ export function createCrypto(secret: string): Crypto {
   const encKey = derive('pii-encryption-v1');
   const bidxKey = derive('blind-index-v1');
   const signKey = derive('link-signing-v1');
+  const tokenKey = derive('link-token-v1');
 
   return {
     encrypt(plaintext, context) {
@@ -50,6 +55,23 @@ export function createCrypto(secret: string): Crypto {
       const expected = Buffer.from(this.sign(data));
       const given = Buffer.from(signature);
       return expected.length === given.length && timingSafeEqual(expected, given);
+    },
+    sealToken(data) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', tokenKey, iv);
+      const body = Buffer.concat([cipher.update(data, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+    },
+    openToken(token) {
+      const raw = Buffer.from(token, 'base64url');
+      if (raw.length < 29) return undefined;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', tokenKey, raw.subarray(0, 12));
+        decipher.setAuthTag(raw.subarray(raw.length - 16));
+        return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+      } catch {
+        return undefined;
+      }
     },
   };
 }

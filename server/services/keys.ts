@@ -4,9 +4,10 @@
  *
  * Authenticated keys are remembered in memory, keyed by the secret's hash, so a busy
  * caller costs no database read per request. A revocation made through this process
- * forgets the key at once; any commit by another connection (the CLI, another instance
- * on the same file) empties the memory before the next request is authenticated, so a
- * revocation anywhere is honoured by every request that arrives after it committed.
+ * forgets the key at once. A revocation made elsewhere (the CLI, another instance) is
+ * seen by the next request when this process can tell that another connection has
+ * committed (SQLite's data_version, readable while the write queue is idle), and in any
+ * case within KEY_CACHE_TTL_MS.
  */
 import { and, asc, eq } from 'drizzle-orm';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -21,10 +22,12 @@ import { notFound } from './errors';
 const PREFIX = 'sk_';
 
 const KEY_CACHE_MAX = 10_000;
+/** The longest a key revoked by another process may still be accepted here. */
+export const KEY_CACHE_TTL_MS = 5_000;
 
 interface KeyCache {
-  /** sha256(secret) → key, valid while the database's external version is `version` */
-  entries: Map<string, { key: AuthenticatedKey; version: number }>;
+  /** sha256(secret) → key, with the database's external version (when known) and the time it was read */
+  entries: Map<string, { key: AuthenticatedKey; version: number | undefined; at: number }>;
   /** Bumped by every local revocation, so a lookup that raced one is not remembered. */
   generation: number;
 }
@@ -131,18 +134,21 @@ export async function authenticate(
   const hash = sha256Hex(secret);
   const cache = keyCache(ctx);
   const version = await ctx.queue?.externalVersion();
+  const now = Date.now();
   const cached = cache.entries.get(hash);
-  if (cached && version !== undefined && cached.version === version) return cached.key;
+  // A known version must match; while it cannot be read (the writer is busy), age decides.
+  if (cached && (version !== undefined ? cached.version === version : now - cached.at < KEY_CACHE_TTL_MS)) return cached.key;
   const generation = cache.generation;
-  const [row] = await ctx.db.select().from(apiKeys).where(eq(apiKeys.id, match[1]!));
-  if (!row || row.revokedAt !== null || !timingSafeEqual(Buffer.from(hash), Buffer.from(row.secretHash))) {
+  const { rows } = await ctx.db.$client.execute({ sql: 'SELECT site_id, secret_hash, scopes, revoked_at FROM api_keys WHERE id = ?', args: [match[1]!] });
+  const row = rows[0];
+  if (!row || row.revoked_at !== null || !timingSafeEqual(Buffer.from(hash), Buffer.from(String(row.secret_hash)))) {
     cache.entries.delete(hash);
     return undefined;
   }
-  const key: AuthenticatedKey = { id: row.id, siteId: row.siteId, scopes: new Set(row.scopes) };
-  if (version !== undefined && cache.generation === generation) {
+  const key: AuthenticatedKey = { id: match[1]!, siteId: String(row.site_id), scopes: new Set(JSON.parse(String(row.scopes)) as KeyScope[]) };
+  if (ctx.queue && cache.generation === generation) {
     if (cache.entries.size >= KEY_CACHE_MAX) cache.entries.clear();
-    cache.entries.set(hash, { key, version });
+    cache.entries.set(hash, { key, version, at: now });
   }
   return key;
 }
