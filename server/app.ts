@@ -24,6 +24,7 @@ import { healthRoutes } from './routes/health';
 import { keysRoutes } from './routes/keys';
 import { purposesRoutes } from './routes/purposes';
 import { sitesRoutes } from './routes/sites';
+import { smsRoutes } from './routes/sms';
 import { sourcesRoutes } from './routes/sources';
 import { subjectsRoutes } from './routes/subjects';
 
@@ -43,6 +44,8 @@ export interface AppOptions {
 
 export interface Services extends ServiceContext {
   database: Database;
+  /** PUBLIC_URL without a trailing slash: the base of URLs others call us at (signed webhooks are checked against it). */
+  publicUrl: string;
   cookieConfigs: CookieConfigs;
 }
 
@@ -50,7 +53,9 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-export function createServices(options: Pick<AppOptions, 'database' | 'secret' | 'now'>): Services {
+export const DEFAULT_PUBLIC_URL = 'http://localhost:8787';
+
+export function createServices(options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl'>): Services {
   const now = options.now ?? Date.now;
   const context: ServiceContext = {
     db: options.database.db,
@@ -61,7 +66,8 @@ export function createServices(options: Pick<AppOptions, 'database' | 'secret' |
   };
   const cookieConfigs = new CookieConfigs(context);
   context.catalog.onInvalidate((siteId) => cookieConfigs.invalidate(siteId));
-  return { ...context, database: options.database, cookieConfigs };
+  const publicUrl = (options.publicUrl ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '');
+  return { ...context, database: options.database, cookieConfigs, publicUrl };
 }
 
 export function createApp(options: AppOptions) {
@@ -108,10 +114,11 @@ export function createApp(options: AppOptions) {
     .route('/', keysRoutes)
     .route('/', consentsRoutes)
     .route('/', subjectsRoutes)
-    .route('/', cookieBannerRoutes);
+    .route('/', cookieBannerRoutes)
+    .route('/', smsRoutes);
   app.route('/v1', api);
   app.route('/', healthRoutes);
-  mountDocs(app, api, options.publicUrl ?? 'http://localhost:8787');
+  mountDocs(app, api, services.publicUrl);
 
   const widget = mountWidgetAssets(app, options.widgetDir ?? `${root}dist/widget`);
   if (options.demo && existsSync(`${root}demo`)) {

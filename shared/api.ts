@@ -30,6 +30,14 @@ export const ErrorBody = v.object({
 });
 
 // Sites
+const SmsKeyword = v.pipe(
+  v.string(),
+  v.trim(),
+  v.regex(/^[\p{L}\p{N}]{1,20}$/u, 'must be one word of 1–20 letters or digits'),
+  v.toUpperCase(),
+  v.check((w) => w !== 'HELP' && w !== 'INFO', 'HELP and INFO are reserved'),
+);
+const SmsKeywordList = v.pipe(v.array(SmsKeyword), v.maxLength(20, 'at most 20 words'));
 export const Site = v.object({
   id: v.string(),
   name: v.string(),
@@ -41,6 +49,14 @@ export const Site = v.object({
   cookieDomain: v.nullable(v.string()),
   cookieDays: v.number(),
   privacyPolicyUrl: v.nullable(v.string()),
+  /** A Twilio auth token is set (the token itself is never returned). */
+  twilioConfigured: v.boolean(),
+  /** An HMAC secret for the JSON inbound-SMS webhook is set (never returned). */
+  smsInboundConfigured: v.boolean(),
+  /** lang → reply to HELP/INFO; other languages use the built-in text. */
+  smsHelpText: v.record(v.string(), v.string()),
+  /** Extra STOP and START words on top of the built-in ones. */
+  smsKeywords: v.object({ stop: v.array(v.string()), start: v.array(v.string()) }),
   createdAt: Iso,
 });
 export const SiteList = v.object({ sites: v.array(Site) });
@@ -55,6 +71,23 @@ export const SitePatch = v.pipe(
     cookieDomain: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^\.?[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain such as .example.dk')))),
     cookieDays: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(395, 'must be at most 395 (13 months)'))),
     privacyPolicyUrl: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(2048, 'is too long'), v.url('must be an absolute URL'), v.regex(/^https?:/, 'must be http(s)')))),
+    /** Write-only: stored encrypted, shown back only as `twilioConfigured`; null removes it. */
+    twilioAuthToken: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{16,256}$/, 'must be 16–256 printable characters without spaces')))),
+    /** Write-only: the HMAC-SHA256 secret the JSON inbound-SMS webhook is signed with; null removes it. */
+    smsInboundSecret: v.optional(v.nullable(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{32,256}$/, 'must be 32–256 printable characters without spaces')))),
+    /** Replaces the whole map; `{}` goes back to the built-in texts. */
+    smsHelpText: v.optional(
+      v.pipe(
+        v.record(Lang, v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(640, 'must be at most 640 characters (4 SMS)'))),
+        v.check((t) => Object.keys(t).length <= 30, 'at most 30 languages'),
+      ),
+    ),
+    smsKeywords: v.optional(
+      v.pipe(
+        v.strictObject({ stop: SmsKeywordList, start: SmsKeywordList }),
+        v.check((k) => !k.stop.some((w) => k.start.includes(w)), 'a word cannot be both a STOP and a START word'),
+      ),
+    ),
   }),
   v.check((p) => Object.keys(p).length > 0, 'name at least one field to change'),
 );
@@ -260,6 +293,17 @@ export const CookieConfigSchema = v.object({
   privacyPolicyUrl: v.optional(v.string()),
   gpc: v.boolean(),
 });
+
+// Inbound SMS (JSON variant, for providers other than Twilio)
+export const SMS_ACTIONS = ['stopped', 'started', 'nothing-to-restart', 'help', 'none'] as const;
+export const SmsInbound = v.object({
+  from: v.pipe(v.string(), v.maxLength(32, 'must be at most 32 characters'), v.minLength(1, 'must not be empty')),
+  to: v.optional(v.pipe(v.string(), v.maxLength(32, 'must be at most 32 characters'))),
+  body: v.pipe(v.string(), v.maxLength(1600, 'must be at most 1600 characters')),
+  messageId: v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters')),
+});
+export const SmsInboundAnswer = v.object({ action: v.picklist(SMS_ACTIONS), reply: v.nullable(v.string()) });
+export type SmsAction = (typeof SMS_ACTIONS)[number];
 
 export type RecordConsentBody = v.InferOutput<typeof RecordConsent>;
 export type SiteView = v.InferOutput<typeof Site>;

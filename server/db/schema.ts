@@ -29,6 +29,14 @@ export const sites = sqliteTable('sites', {
   cookieDomain: text('cookie_domain'),
   cookieDays: integer('cookie_days').notNull().default(182),
   privacyPolicyUrl: text('privacy_policy_url'),
+  /** Twilio auth token, encrypted (context `sites.twilio_auth_token`); write-only through the API. */
+  twilioAuthTokenEnc: text('twilio_auth_token_enc'),
+  /** HMAC secret of the JSON inbound-SMS webhook, encrypted (context `sites.sms_inbound_secret`). */
+  smsInboundSecretEnc: text('sms_inbound_secret_enc'),
+  /** lang → reply to HELP/INFO; languages not given fall back to the built-in text. */
+  smsHelpText: text('sms_help_text', { mode: 'json' }).$type<Record<string, string>>().notNull().default(sql`'{}'`),
+  /** Extra STOP and START words (upper case) on top of the built-in ones. */
+  smsKeywords: text('sms_keywords', { mode: 'json' }).$type<{ stop: string[]; start: string[] }>().notNull().default(sql`'{"stop":[],"start":[]}'`),
   createdAt: createdAt(),
 });
 
@@ -209,6 +217,24 @@ export const auditLog = sqliteTable(
     hash: text('hash').notNull(),
   },
   (t) => [uniqueIndex('audit_log_site_seq').on(t.siteId, t.seq)],
+);
+
+/**
+ * Inbound SMS already acted on, so a provider's retry of the same message records
+ * nothing twice. The provider's message id is kept only as a keyed hash (it points at
+ * the message, number and text, in the provider's logs); the answer is kept to repeat it.
+ */
+export const smsMessages = sqliteTable(
+  'sms_messages',
+  {
+    siteId: text('site_id').notNull().references(() => sites.id),
+    provider: text('provider').notNull(),
+    messageKey: text('message_key').notNull(),
+    action: text('action').notNull(),
+    reply: text('reply'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.provider, t.messageKey] }), index('sms_messages_created').on(t.createdAt)],
 );
 
 /** First answers to writes sent with an Idempotency-Key header; kept 24 hours. */

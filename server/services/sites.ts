@@ -22,6 +22,10 @@ export interface Site {
   cookieDomain: string | null;
   cookieDays: number;
   privacyPolicyUrl: string | null;
+  twilioConfigured: boolean;
+  smsInboundConfigured: boolean;
+  smsHelpText: Record<string, string>;
+  smsKeywords: { stop: string[]; start: string[] };
   createdAt: string;
 }
 
@@ -35,8 +39,22 @@ export interface NewSite {
 }
 
 export type SitePatch = Partial<
-  Omit<NewSite, 'id'> & { consentMode: boolean; cookieDomain: string | null; cookieDays: number; privacyPolicyUrl: string | null }
+  Omit<NewSite, 'id'> & {
+    consentMode: boolean;
+    cookieDomain: string | null;
+    cookieDays: number;
+    privacyPolicyUrl: string | null;
+    /** Write-only secrets: stored encrypted, never returned. */
+    twilioAuthToken: string | null;
+    smsInboundSecret: string | null;
+    smsHelpText: Record<string, string>;
+    smsKeywords: { stop: string[]; start: string[] };
+  }
 >;
+
+/** Encryption contexts of the sites' secrets. */
+export const TWILIO_TOKEN_CONTEXT = 'sites.twilio_auth_token';
+export const SMS_INBOUND_SECRET_CONTEXT = 'sites.sms_inbound_secret';
 
 type SiteRow = typeof sites.$inferSelect;
 
@@ -51,6 +69,10 @@ const present = (r: SiteRow): Site => ({
   cookieDomain: r.cookieDomain,
   cookieDays: r.cookieDays,
   privacyPolicyUrl: r.privacyPolicyUrl,
+  twilioConfigured: r.twilioAuthTokenEnc !== null,
+  smsInboundConfigured: r.smsInboundSecretEnc !== null,
+  smsHelpText: r.smsHelpText,
+  smsKeywords: r.smsKeywords,
   createdAt: new Date(r.createdAt).toISOString(),
 });
 
@@ -111,7 +133,12 @@ export async function updateSite(ctx: ServiceContext, id: string, patch: SitePat
   await ctx.queue.run(async (w) => {
     const [row] = await w.db.select({ id: sites.id }).from(sites).where(eq(sites.id, id));
     if (!row) throw notFound('site');
-    await w.db.update(sites).set(patch).where(eq(sites.id, id));
+    const { twilioAuthToken, smsInboundSecret, ...plain } = patch;
+    const set: Partial<typeof sites.$inferInsert> = { ...plain };
+    // The audit names the fields changed, never a value.
+    if (twilioAuthToken !== undefined) set.twilioAuthTokenEnc = twilioAuthToken === null ? null : ctx.crypto.encrypt(twilioAuthToken, TWILIO_TOKEN_CONTEXT);
+    if (smsInboundSecret !== undefined) set.smsInboundSecretEnc = smsInboundSecret === null ? null : ctx.crypto.encrypt(smsInboundSecret, SMS_INBOUND_SECRET_CONTEXT);
+    await w.db.update(sites).set(set).where(eq(sites.id, id));
     await appendAudit(w, id, { actor, action: 'site.update', target: id, details: { fields: Object.keys(patch) } }, ctx.now());
   });
   ctx.catalog.invalidate(id);
