@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // What `npm test` runs.
 //
-//   node scripts/test.mjs            server tests (node:test + tsx), then widget tests (Chromium)
+//   node scripts/test.mjs            server tests (node:test + tsx), widget tests (Chromium), then
+//                                    end-to-end tests (the real server and the demo page in Chromium)
 //   node scripts/test.mjs server     server tests only; further arguments go to `node --test`
 //   node scripts/test.mjs widget     widget tests only; further arguments go to web-test-runner
+//   node scripts/test.mjs e2e        end-to-end tests only; further arguments go to `node --test`
 //
-// Both parts run even when the first fails; the exit code is non-zero if either failed.
-// The widget part needs Chrome or Chromium: CHROME_PATH, else the usual Debian paths. When
+// Every part runs even when an earlier one fails; the exit code is non-zero if any failed.
+// The widget and e2e parts need Chrome or Chromium: CHROME_PATH, else the usual Debian paths. When
 // none is found and we are root on a machine with apt-get, Debian's chromium is installed.
 
 import { spawnSync } from 'node:child_process';
@@ -123,14 +125,26 @@ function runWidgetTests(extraArgs) {
   return run(process.execPath, ['--import', 'tsx', webTestRunnerBin(), ...extraArgs], { ...process.env, CHROME_PATH: chrome });
 }
 
+function runE2eTests(extraArgs) {
+  const files = testFiles('test/e2e');
+  if (files.length === 0) {
+    console.log('End-to-end tests: no test/e2e/**/*.test.ts files yet, skipping.');
+    return true;
+  }
+  const chrome = ensureChrome();
+  console.log(`End-to-end tests: ${files.length} file(s), the real server and the demo page in ${chrome}`);
+  // One file at a time: each starts a server and a browser of its own.
+  return run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...extraArgs, ...files], { ...process.env, CHROME_PATH: chrome });
+}
+
 const [mode, ...rest] = process.argv.slice(2);
 let ok;
 switch (mode) {
   case undefined: {
-    const serverOk = runServerTests([]);
-    const widgetOk = runWidgetTests([]);
-    ok = serverOk && widgetOk;
-    if (!ok) console.error(`Failed: ${[!serverOk && 'server', !widgetOk && 'widget'].filter(Boolean).join(' and ')} tests`);
+    const results = { server: runServerTests([]), widget: runWidgetTests([]), 'end-to-end': runE2eTests([]) };
+    const failed = Object.keys(results).filter((part) => !results[part]);
+    ok = failed.length === 0;
+    if (!ok) console.error(`Failed: ${failed.join(', ')} tests`);
     break;
   }
   case 'server':
@@ -139,8 +153,11 @@ switch (mode) {
   case 'widget':
     ok = runWidgetTests(rest);
     break;
+  case 'e2e':
+    ok = runE2eTests(rest);
+    break;
   default:
-    console.error(`Unknown argument ${JSON.stringify(mode)}. Usage: node scripts/test.mjs [server|widget] [args...]`);
+    console.error(`Unknown argument ${JSON.stringify(mode)}. Usage: node scripts/test.mjs [server|widget|e2e] [args...]`);
     process.exit(2);
 }
 process.exit(ok ? 0 : 1);

@@ -299,10 +299,14 @@ async function serveCommand(demo: boolean): Promise<number> {
 
 const DEMO_SITE = 'demo';
 
-/** The demo site and a key for it; the key's secret is kept in data/ so every `npm start` can print it. */
-async function seedDemo(database: Database, config: Config): Promise<{ site: string; secret: string }> {
-  mkdirSync(resolve('data'), { recursive: true });
-  const keyFile = resolve('data', 'demo-admin-key');
+/**
+ * The demo site and a key for it; the key's secret is kept in `dataDir` (default ./data) so every
+ * `npm start` can print it. The site allows the origin of `config.publicUrl`. Exported for the
+ * end-to-end test, which seeds its own database and keeps the key in its own folder.
+ */
+export async function seedDemo(database: Database, config: Config, dataDir = resolve('data')): Promise<{ site: string; secret: string }> {
+  mkdirSync(dataDir, { recursive: true });
+  const keyFile = resolve(dataDir, 'demo-admin-key');
   const ctx = services(database, config);
   if (await findSiteRow(ctx, DEMO_SITE)) {
     if (existsSync(keyFile)) return { site: DEMO_SITE, secret: readFileSync(keyFile, 'utf8').trim() };

@@ -162,10 +162,12 @@ export class ConsentBanner extends LitElement {
   }
 
   override connectedCallback(): void {
-    super.connectedCallback();
+    // The config request first: the banner waits for nothing else, so reading the stored choice
+    // (a synchronous cookie read) and Lit's shadow root and styles happen while it is on its way.
+    if (!this.config) this.#loading ??= this.#load();
     startConsent();
     this.#unsubscribe = onConsentChange(() => this.open && this.#close());
-    if (!this.config) this.#loading ??= this.#load();
+    super.connectedCallback();
   }
 
   override disconnectedCallback(): void {
