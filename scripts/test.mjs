@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // What `npm test` runs.
 //
-//   node scripts/test.mjs            server tests (node:test + tsx), widget tests (Chromium), then
-//                                    end-to-end tests (the real server and the demo page in Chromium)
+//   node scripts/test.mjs            type check, server tests (node:test + tsx), widget tests (Chromium),
+//                                    then end-to-end tests (the real server and the demo page in Chromium)
+//   node scripts/test.mjs types      tsc --noEmit only
 //   node scripts/test.mjs server     server tests only; further arguments go to `node --test`
 //   node scripts/test.mjs widget     widget tests only; further arguments go to web-test-runner
 //   node scripts/test.mjs e2e        end-to-end tests only; further arguments go to `node --test`
@@ -137,14 +138,19 @@ function runE2eTests(extraArgs) {
   return run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...extraArgs, ...files], { ...process.env, CHROME_PATH: chrome });
 }
 
+function runTypecheck() {
+  console.log('Type check: tsc --noEmit');
+  return run(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '--noEmit', '-p', root]);
+}
+
 const [mode, ...rest] = process.argv.slice(2);
 let ok;
 switch (mode) {
   case undefined: {
-    const results = { server: runServerTests([]), widget: runWidgetTests([]), 'end-to-end': runE2eTests([]) };
+    const results = { types: runTypecheck(), server: runServerTests([]), widget: runWidgetTests([]), 'end-to-end': runE2eTests([]) };
     const failed = Object.keys(results).filter((part) => !results[part]);
     ok = failed.length === 0;
-    if (!ok) console.error(`Failed: ${failed.join(', ')} tests`);
+    if (!ok) console.error(`Failed: ${failed.join(', ')}`);
     break;
   }
   case 'server':
@@ -156,8 +162,11 @@ switch (mode) {
   case 'e2e':
     ok = runE2eTests(rest);
     break;
+  case 'types':
+    ok = runTypecheck();
+    break;
   default:
-    console.error(`Unknown argument ${JSON.stringify(mode)}. Usage: node scripts/test.mjs [server|widget|e2e] [args...]`);
+    console.error(`Unknown argument ${JSON.stringify(mode)}. Usage: node scripts/test.mjs [types|server|widget|e2e] [args...]`);
     process.exit(2);
 }
 process.exit(ok ? 0 : 1);
