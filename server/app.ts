@@ -15,6 +15,9 @@ import { errorJson, handleError } from './http/errors';
 import { Catalog } from './services/catalog';
 import type { ServiceContext } from './services/context';
 import { createCrypto } from './services/crypto';
+import { Mail } from './services/mail';
+import { DEFAULT_MAIL_FROM } from './config';
+import { devOutboxRoutes } from './routes/dev-outbox';
 import { CookieConfigs } from './services/cookie-banner';
 import { consentsRoutes } from './routes/consents';
 import { cookieBannerRoutes } from './routes/cookie-banner';
@@ -40,6 +43,12 @@ export interface AppOptions {
   demo?: boolean;
   /** Folder of the built widget bundles (default dist/widget). */
   widgetDir?: string;
+  /** SMTP_URL: with it, mail is queued for delivery (MailDelivery, started by startServer); without it, kept in the development outbox. */
+  smtpUrl?: string;
+  /** MAIL_FROM (default `Samtykke <no-reply@localhost>`). */
+  mailFrom?: string;
+  /** Serve the development outbox at /dev/outbox (never in production). */
+  devOutbox?: boolean;
 }
 
 export interface Services extends ServiceContext {
@@ -55,14 +64,19 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 export const DEFAULT_PUBLIC_URL = 'http://localhost:8787';
 
-export function createServices(options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl'>): Services {
+export function createServices(
+  options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl' | 'smtpUrl' | 'mailFrom' | 'log'>,
+): Services {
   const now = options.now ?? Date.now;
+  const queue = new WriteQueue(options.database.writer);
+  const crypto = createCrypto(options.secret);
   const context: ServiceContext = {
     db: options.database.db,
-    queue: new WriteQueue(options.database.writer),
-    crypto: createCrypto(options.secret),
+    queue,
+    crypto,
     catalog: new Catalog(options.database.db, now),
     now,
+    mail: new Mail({ smtp: options.smtpUrl !== undefined, from: options.mailFrom ?? DEFAULT_MAIL_FROM, log: options.log ?? false }, crypto, queue),
   };
   const cookieConfigs = new CookieConfigs(context);
   context.catalog.onInvalidate((siteId) => cookieConfigs.invalidate(siteId));
@@ -118,6 +132,8 @@ export function createApp(options: AppOptions) {
     .route('/', smsRoutes);
   app.route('/v1', api);
   app.route('/', healthRoutes);
+  // Decrypted mail, links and all: the developer's own machine only, never production.
+  if (options.devOutbox) app.route('/', devOutboxRoutes);
   mountDocs(app, api, services.publicUrl);
 
   const widget = mountWidgetAssets(app, options.widgetDir ?? `${root}dist/widget`);

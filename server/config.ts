@@ -16,7 +16,13 @@ export interface Config {
   publicUrl: string;
   production: boolean;
   logLevel: 'silent' | 'info';
+  /** SMTP_URL (smtp:// or smtps://); may hold a password, so never logged. Undefined: the development outbox. */
+  smtpUrl: string | undefined;
+  /** MAIL_FROM: the From of every message. */
+  mailFrom: string;
 }
+
+export const DEFAULT_MAIL_FROM = 'Samtykke <no-reply@localhost>';
 
 export class ConfigError extends Error {
   constructor(
@@ -29,6 +35,19 @@ export class ConfigError extends Error {
 }
 
 const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/;
+
+/** `user@host`, or `Display Name <user@host>`; one line, no quotes or brackets in the name. */
+const MAIL_FROM = /^(?:[^<>"\r\n@,;:]{1,100} <[^\s<>@"]{1,64}@[A-Za-z0-9.-]{1,253}>|[^\s<>@"]{1,64}@[A-Za-z0-9.-]{1,253})$/;
+
+/** A parsable smtp:// or smtps:// URL with a host. Checked without ever putting the value in a message. */
+function isSmtpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 const EnvSchema = v.object({
   PORT: v.optional(
@@ -45,6 +64,8 @@ const EnvSchema = v.object({
   PUBLIC_URL: v.optional(v.pipe(v.string(), v.url('must be an absolute http(s) URL'), v.regex(/^https?:\/\//, 'must be http(s)'))),
   NODE_ENV: v.optional(v.picklist(['production', 'development', 'test'], 'must be production, development or test')),
   LOG_LEVEL: v.optional(v.picklist(['silent', 'info'], 'must be silent or info'), 'info'),
+  SMTP_URL: v.optional(v.pipe(v.string(), v.check(isSmtpUrl, 'must be an smtp:// or smtps:// URL with a host, e.g. smtps://user:password@mail.example.com:465'))),
+  MAIL_FROM: v.optional(v.pipe(v.string(), v.regex(MAIL_FROM, 'must be an address, e.g. no-reply@example.com or "Example <no-reply@example.com>"')), DEFAULT_MAIL_FROM),
 });
 
 export interface LoadOptions {
@@ -76,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
   };
 }
 

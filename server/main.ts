@@ -3,6 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createApp, type Services } from './app';
 import type { Config } from './config';
 import { runRetention } from './services/retention';
+import { MailDelivery } from './services/mail';
 import { migrate, openDatabase, type Database } from './db/client';
 
 export interface RunningServer {
@@ -22,6 +23,9 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
     publicUrl: config.publicUrl,
     log: config.logLevel === 'info',
     demo: options.demo,
+    smtpUrl: config.smtpUrl,
+    mailFrom: config.mailFrom,
+    devOutbox: !config.production,
   });
   // A port in use (or not ours to take) rejects, instead of crashing on an unhandled 'error' event.
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
@@ -37,6 +41,9 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const retention = scheduleRetention(services);
+  const delivery = config.smtpUrl
+    ? new MailDelivery({ queue: services.queue, mail: services.mail, smtpUrl: config.smtpUrl, from: config.mailFrom, log: config.logLevel === 'info' }).start()
+    : undefined;
   let closing: Promise<void> | undefined;
   return {
     url: `http://localhost:${port}`,
@@ -46,6 +53,8 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
       closing ??= (async () => {
         clearInterval(retention);
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        // After the server: a request's mail is queued before it answers; a round in progress finishes.
+        await delivery?.stop();
         // Every accepted write is committed before the database closes.
         await services.queue.idle();
         database.close();

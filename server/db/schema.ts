@@ -251,3 +251,32 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.siteId, t.apiKeyId, t.key] })],
 );
+
+/**
+ * Outgoing mail. The recipient and the message (subject, bodies, headers, attachments;
+ * its links are capabilities) are encrypted; the delivery state is not. Rows with status
+ * `pending` are claimed by a delivery loop (`locked_until`), so several instances never
+ * send one message twice; `dev` rows form the development outbox when no SMTP_URL is set.
+ */
+export const mailOutbox = sqliteTable(
+  'mail_outbox',
+  {
+    id: text('id').primaryKey(),
+    siteId: text('site_id').references(() => sites.id),
+    kind: text('kind').notNull(),
+    /** Encrypted (context `mail_outbox.recipient`). */
+    recipientEnc: text('recipient_enc').notNull(),
+    /** Encrypted JSON of subject, text, html, headers and attachments (context `mail_outbox.message`). */
+    messageEnc: text('message_enc').notNull(),
+    status: text('status').$type<'pending' | 'sent' | 'failed' | 'dev'>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    /** Claimed by a delivery loop until then; a crashed sender's claim lapses. */
+    lockedUntil: integer('locked_until'),
+    /** A short error code, never the address. */
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: integer('sent_at'),
+  },
+  (t) => [index('mail_outbox_due').on(t.status, t.nextAttemptAt), index('mail_outbox_created').on(t.status, t.createdAt)],
+);

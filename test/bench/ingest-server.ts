@@ -34,6 +34,8 @@ async function main() {
       publicUrl: 'http://localhost',
       production: true,
       logLevel: 'silent',
+      smtpUrl: undefined,
+      mailFrom: 'Bench <no-reply@localhost>',
     },
     { hostname: '127.0.0.1' },
   );

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { makeApp, type TestApp } from './helpers';
+import { makeApp, type TestApp, ISO, json, expectError } from './helpers';
 
 interface WordingText {
   lang: string;
@@ -48,30 +48,14 @@ interface Key {
   revokedAt: string | null;
   secret?: string;
 }
-interface ErrorBody {
-  error: { code: string; message: string; details: { field?: string; message: string }[] };
-}
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** The SHA-256 a published text must carry, computed independently of the server. */
 function textHash(lang: string, title: string, body: string): string {
   return createHash('sha256').update(JSON.stringify([lang, title, body])).digest('hex');
 }
 
-async function json<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
-async function expectError(res: Response, status: number, code?: string): Promise<ErrorBody> {
-  const body = await json<ErrorBody>(res, status);
-  assert.equal(typeof body.error.message, 'string');
-  assert.ok(Array.isArray(body.error.details));
-  if (code) assert.equal(body.error.code, code, body.error.message);
-  return body;
-}
 
 describe('admin API', () => {
   let t: TestApp;

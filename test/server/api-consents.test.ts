@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { makeApp, type TestApp } from './helpers';
+import { makeApp, type TestApp, ISO, json, expectError } from './helpers';
 
 interface Recorded {
   eventId: number;
@@ -39,26 +39,10 @@ interface SubjectView {
   consents: { purpose: string; status: string; since: string | null; wordingVersion: number | null; source: string | null }[];
   history: HistoryEntry[];
 }
-interface ErrorBody {
-  error: { code: string; message: string; details: { field?: string; message: string }[] };
-}
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const CONSENTS = '/v1/sites/acme/consents';
 
-async function json<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
-async function expectError(res: Response, status: number, code?: string): Promise<ErrorBody> {
-  const body = await json<ErrorBody>(res, status);
-  assert.equal(typeof body.error.message, 'string');
-  assert.ok(Array.isArray(body.error.details));
-  if (code) assert.equal(body.error.code, code, body.error.message);
-  return body;
-}
 
 async function eventCount(t: TestApp, site = 'acme'): Promise<number> {
   const { rows } = await t.database.client.execute({ sql: 'SELECT count(*) AS n FROM consent_events WHERE site_id = ?', args: [site] });

@@ -5,39 +5,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSite } from '../../server/services/sites';
-import { makeApp, type TestApp } from './helpers';
+import { makeApp, type TestApp, json, expectError, assertErrorShape } from './helpers';
 
-interface ErrorBody {
-  error: { code: string; message: string; details: { field?: string; message: string }[] };
-}
 
-async function json<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
-function assertErrorShape(body: unknown, context = ''): asserts body is ErrorBody {
-  const e = (body as ErrorBody | null)?.error;
-  assert.ok(e && typeof e === 'object', `error object ${context}: ${JSON.stringify(body)}`);
-  assert.equal(typeof e.code, 'string', context);
-  assert.ok(e.code.length > 0, context);
-  assert.equal(typeof e.message, 'string', context);
-  assert.ok(Array.isArray(e.details), context);
-  for (const d of e.details) {
-    assert.equal(typeof d.message, 'string', context);
-    if ('field' in d) assert.equal(typeof d.field, 'string', context);
-  }
-  assert.deepEqual(Object.keys(body as object), ['error'], context);
-}
 
-async function expectError(res: Response, status: number, code?: string): Promise<ErrorBody> {
-  const body = await json<unknown>(res, status);
-  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-  assertErrorShape(body);
-  if (code) assert.equal(body.error.code, code, body.error.message);
-  return body;
-}
 
 type Route = { method: string; path: string; body?: unknown };
 

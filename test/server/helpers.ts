@@ -2,10 +2,11 @@
  * Test harness: a real libSQL database file in a fresh temporary folder per call, the
  * app built in-process on it, and a seeded site with an admin key.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../../server/app';
+import { createApp, type AppOptions } from '../../server/app';
 import { migrate, openDatabase, type Database } from '../../server/db/client';
 import { createServices } from '../../server/app';
 import { createSite } from '../../server/services/sites';
@@ -29,12 +30,14 @@ export async function tempDir(prefix = 'samtykke-test-'): Promise<string> {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function makeApp(options: { now?: () => number; site?: string } = {}): Promise<TestApp> {
+export async function makeApp(
+  options: { now?: () => number; site?: string; app?: Pick<AppOptions, 'smtpUrl' | 'mailFrom' | 'devOutbox' | 'log'> } = {},
+): Promise<TestApp> {
   const dir = await tempDir();
   const file = join(dir, 'test.db');
   const database = await openDatabase({ url: `file:${file}` });
   await migrate(database);
-  const { app, services } = createApp({ database, secret: TEST_SECRET, now: options.now });
+  const { app, services } = createApp({ database, secret: TEST_SECRET, now: options.now, ...options.app });
   const { key } = await createSite(createServices({ database, secret: TEST_SECRET, now: options.now }), { id: options.site ?? 'acme', name: 'Acme' }, 'test', { name: 'admin' });
   const adminKey = key!.secret;
   return {
@@ -61,4 +64,42 @@ export async function makeApp(options: { now?: () => number; site?: string } = {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An ISO 8601 timestamp as the API writes them. */
+export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: { field?: string; message: string }[] };
+}
+
+/** The body of `res` as JSON, after asserting its status (the body is in the failure message). */
+export async function json<T>(res: Response, status: number): Promise<T> {
+  const text = await res.text();
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Asserts the one error shape every route answers with: `{ error: { code, message, details } }` and nothing else. */
+export function assertErrorShape(body: unknown, context = ''): asserts body is ErrorBody {
+  const e = (body as ErrorBody | null)?.error;
+  assert.ok(e && typeof e === 'object', `error object ${context}: ${JSON.stringify(body)}`);
+  assert.equal(typeof e.code, 'string', context);
+  assert.ok(e.code.length > 0, context);
+  assert.equal(typeof e.message, 'string', context);
+  assert.ok(Array.isArray(e.details), context);
+  for (const d of e.details) {
+    assert.equal(typeof d.message, 'string', context);
+    if ('field' in d) assert.equal(typeof d.field, 'string', context);
+  }
+  assert.deepEqual(Object.keys(body as object), ['error'], context);
+}
+
+/** Asserts a JSON error answer with `status` (and `code`, when given) and returns it. */
+export async function expectError(res: Response, status: number, code?: string): Promise<ErrorBody> {
+  const body = await json<unknown>(res, status);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+  assertErrorShape(body);
+  if (code) assert.equal(body.error.code, code, body.error.message);
+  return body;
 }

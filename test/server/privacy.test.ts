@@ -7,13 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createApp } from '../../server/app';
-import { makeApp, TEST_SECRET, type TestApp } from './helpers';
+import { makeApp, TEST_SECRET, type TestApp, json } from './helpers';
 
-async function json<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
 /** Each person: what is sent, and every plaintext form that must not be found at rest. */
 const PEOPLE = [

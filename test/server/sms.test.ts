@@ -10,18 +10,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_PUBLIC_URL } from '../../server/app';
 import { matchKeyword, signInbound, twilioSignature, twiml, verifyInboundSignature, verifyTwilioSignature } from '../../server/services/sms';
 import { verifyAll } from '../../server/services/verify';
-import { makeApp, type TestApp } from './helpers';
+import { makeApp, type TestApp, json } from './helpers';
 
 const TOKEN = 'twilio-auth-token-0123456789abcdef';
 const SECRET = 'inbound-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 const TWILIO_PATH = '/v1/sites/acme/sms/twilio';
 const INBOUND_PATH = '/v1/sites/acme/sms/inbound';
 
-async function json<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
 /** Signed independently of the server's helper: Twilio's documented algorithm written out. */
 function sign(token: string, url: string, params: Record<string, string>): string {
