@@ -142,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
         if (sub !== 'run') throw new UsageError('usage: samtykke retention run');
         return await withDatabase(false, async (database, config) => {
           const report = await runRetention(services(database, config));
-          out.print(`Retention done: ${report.idempotencyKeys} expired idempotency keys and ${report.mail} old mail messages deleted.`, { ...report });
+          out.print(`Retention done: deleted ${report.idempotencyKeys} expired idempotency keys, ${report.mail} old mail messages and ${report.smsMessages} old SMS ids.`, { ...report });
           return 0;
         });
       case 'backup':

@@ -402,18 +402,19 @@ describe('mail at rest and retention', () => {
     assert.equal(smtp.received.length, 1, 'sanity: it was delivered');
   });
 
-  it('runRetention deletes sent and dev mail older than 30 days, never pending mail', async () => {
+  it('runRetention deletes sent, failed and dev mail older than 30 days, never pending mail', async () => {
     const c = clock();
     const t = await makeApp({ now: c.now });
     cleanups.push(() => t.close());
     const old = await enqueue(t, MESSAGE, c.t);
     await t.database.client.execute({ sql: "INSERT INTO mail_outbox SELECT 'old-sent', site_id, kind, recipient_enc, message_enc, 'sent', 1, next_attempt_at, NULL, NULL, created_at, created_at FROM mail_outbox WHERE id = ?", args: [old] });
     await t.database.client.execute({ sql: "INSERT INTO mail_outbox SELECT 'old-pending', site_id, kind, recipient_enc, message_enc, 'pending', 0, next_attempt_at, NULL, NULL, created_at, NULL FROM mail_outbox WHERE id = ?", args: [old] });
+    await t.database.client.execute({ sql: "INSERT INTO mail_outbox SELECT 'old-failed', site_id, kind, recipient_enc, message_enc, 'failed', 9, next_attempt_at, NULL, NULL, created_at, NULL FROM mail_outbox WHERE id = ?", args: [old] });
     c.t += MAIL_TTL_MS - 1;
     const recent = await enqueue(t, MESSAGE, c.t);
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0, smsMessages: 0 });
     c.t += 2;
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 2 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 3, smsMessages: 0 });
     const left = await t.database.client.execute('SELECT id FROM mail_outbox ORDER BY id');
     assert.deepEqual(left.rows.map((r) => r.id).sort(), ['old-pending', recent].sort());
   });
