@@ -35,9 +35,9 @@ export const consentsRoutes = new Hono<AppEnv>().post(
     const body = c.req.valid('json');
     const key = c.get('key');
     const idemKey = c.req.valid('header')['idempotency-key'];
-    // Keyed: the request holds the e-mail/phone, and a plain hash of it could be confirmed by guessing.
-    const requestHash = idemKey ? c.get('services').crypto.sign(requestFingerprint('POST', c.req.path, body)) : '';
-    const idempotency = idemKey ? { apiKeyId: key.id, key: idemKey, requestHash } : undefined;
+    const idempotency = idemKey
+      ? { apiKeyId: key.id, key: idemKey, requestHash: requestFingerprint(c.get('services').crypto, 'POST', c.req.path, body) }
+      : undefined;
     const result = await recordConsent(c.get('services'), site, body, keyActor(key), requestMeta(c), idempotency);
     if (result.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(result.consent, 201);

@@ -11,7 +11,7 @@ import { idempotencyKeys } from '../db/schema';
 import { basisNeedsConsent, type ConsentStatus, type RecordableAction } from '../../shared/enums';
 import type { BatchWriter, Outcome, WriteContext } from '../db/write-queue';
 import type { ServiceContext } from './context';
-import { newId, sha256Hex } from './crypto';
+import { newId, type Crypto } from './crypto';
 import { normalizeEmail, normalizePhone } from './contact';
 import { conflict, invalidField, notFound } from './errors';
 import { buildEvidence, sealEvidence, type EvidenceInput, type RequestMeta } from './evidence';
@@ -389,7 +389,11 @@ function groupBy<T, K>(list: T[], key: (t: T) => K): Map<K, T[]> {
   return out;
 }
 
-/** Hash of a request for idempotency: method, path and body. */
-export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return sha256Hex(`${method} ${path}\n${JSON.stringify(body)}`);
+/**
+ * Fingerprint of a request for idempotency: method, path and body, keyed with the
+ * server secret, since the body holds an e-mail address a plain hash would let anyone
+ * with the database confirm by guessing.
+ */
+export function requestFingerprint(crypto: Crypto, method: string, path: string, body: unknown): string {
+  return crypto.sign(`${method} ${path}\n${JSON.stringify(body)}`);
 }

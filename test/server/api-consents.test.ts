@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import type { SubjectView } from '../../server/services/subjects';
 import { makeApp, type TestApp, ISO, json, expectError } from './helpers';
 
 interface Recorded {
@@ -15,29 +16,6 @@ interface Recorded {
   action: string;
   status: string;
   occurredAt: string;
-}
-interface HistoryEntry {
-  eventId: number;
-  seq: number;
-  action: string;
-  purpose: string | null;
-  wording: { id: string; version: number; sha256: Record<string, string> } | null;
-  source: string | null;
-  actor: string;
-  occurredAt: string;
-  evidence: { pageUrl?: string; formId?: string; note?: string; ip?: string; userAgentHash?: string } | null;
-}
-interface SubjectView {
-  id: string;
-  email: string | null;
-  phone: string | null;
-  hasEmail: boolean;
-  hasPhone: boolean;
-  restricted: boolean;
-  erased: boolean;
-  createdAt: string;
-  consents: { purpose: string; status: string; since: string | null; wordingVersion: number | null; source: string | null }[];
-  history: HistoryEntry[];
 }
 
 const CONSENTS = '/v1/sites/acme/consents';

@@ -27,6 +27,16 @@ function findings(bytes: Buffer, needles: string[]): string[] {
   return needles.filter((n) => haystack.includes(n.toLowerCase()) || utf16.includes(n.toLowerCase()));
 }
 
+/** The first consent each person gives, with their address in every field that could hold it. */
+const signupBody = (p: (typeof PEOPLE)[number]) => ({
+  email: p.email,
+  purpose: 'e-marketing',
+  action: 'grant',
+  wordingVersion: 1,
+  source: 'web-form',
+  evidence: { pageUrl: `https://www.acme.dk/signup?email=${encodeURIComponent(p.email)}`, formId: 'footer', note: p.note },
+});
+
 describe('privacy', () => {
   let t: TestApp;
   const subjectIds: string[] = [];
@@ -36,14 +46,7 @@ describe('privacy', () => {
     for (const [i, p] of PEOPLE.entries()) {
       const first = await json<{ subjectId: string }>(
         await t.call('POST', '/v1/sites/acme/consents', {
-          body: {
-            email: p.email,
-            purpose: 'e-marketing',
-            action: 'grant',
-            wordingVersion: 1,
-            source: 'web-form',
-            evidence: { pageUrl: `https://www.acme.dk/signup?email=${encodeURIComponent(p.email)}`, formId: 'footer', note: p.note },
-          },
+          body: signupBody(p),
           headers: { 'idempotency-key': `privacy-${i}` },
         }),
         201,
@@ -122,15 +125,7 @@ describe('privacy', () => {
     // The idempotency fingerprint covers the whole request, e-mail included; it must be keyed
     // so that guessing the e-mail and the rest of the (predictable) request cannot confirm it.
     for (const [i, p] of PEOPLE.entries()) {
-      const body = {
-        email: p.email,
-        purpose: 'e-marketing',
-        action: 'grant',
-        wordingVersion: 1,
-        source: 'web-form',
-        evidence: { pageUrl: `https://www.acme.dk/signup?email=${encodeURIComponent(p.email)}`, formId: 'footer', note: p.note },
-      };
-      const guess = createHash('sha256').update(`POST /v1/sites/acme/consents\n${JSON.stringify(body)}`).digest('hex');
+      const guess = createHash('sha256').update(`POST /v1/sites/acme/consents\n${JSON.stringify(signupBody(p))}`).digest('hex');
       const row = rows.find((r) => r.key === `privacy-${i}`);
       assert.ok(row);
       assert.notEqual(row.request_hash, guess, 'the stored fingerprint is a plain SHA-256 of the request');
