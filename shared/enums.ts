@@ -42,9 +42,35 @@ export const EVENT_ACTIONS = [
   'sms-start',
   'restrict',
   'unrestrict',
+  /** Name or e-mail corrected by the person (the evidence names the fields, never the values). */
+  'rectify',
+  /** An unconfirmed (double opt-in) signup lapsed and was purged. */
+  'expire',
   'erase',
 ] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
+
+/** Why an address or number is on a site's do-not-contact list. */
+export const SUPPRESSION_REASONS = ['unsubscribe', 'sms-stop', 'erased', 'bounced', 'complained', 'listed'] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/** The answer of a send check (issue 5): why a person may or may not be contacted. */
+export const CHECK_REASONS = [
+  'consented',
+  'legal-basis',
+  'no-consent',
+  'pending-confirmation',
+  'withdrawn',
+  'objected',
+  'unsubscribed',
+  'sms-stopped',
+  'bounced',
+  'complained',
+  'listed',
+  'restricted',
+  'erased',
+] as const;
+export type CheckReason = (typeof CHECK_REASONS)[number];
 
 /** Derived state of one (subject, purpose) pair. */
 export const CONSENT_STATUSES = ['granted', 'pending', 'withdrawn', 'objected'] as const;

@@ -37,6 +37,14 @@ export const sites = sqliteTable('sites', {
   smsHelpText: text('sms_help_text', { mode: 'json' }).$type<Record<string, string>>().notNull().default(sql`'{}'`),
   /** Extra STOP and START words (upper case) on top of the built-in ones. */
   smsKeywords: text('sms_keywords', { mode: 'json' }).$type<{ stop: string[]; start: string[] }>().notNull().default(sql`'{"stop":[],"start":[]}'`),
+  /** The controller's contact e-mail, shown on receipts and the preference page. */
+  controllerEmail: text('controller_email'),
+  /** The controller's postal address (one line), shown on receipts. */
+  controllerAddress: text('controller_address'),
+  /** The owner's page holding `<consent-preferences>`; null: the server's own /preferences/{site}. */
+  preferencesUrl: text('preferences_url'),
+  /** Days an unconfirmed (double opt-in) signup is kept before it is purged. */
+  pendingDays: integer('pending_days').notNull().default(7),
   createdAt: createdAt(),
 });
 
@@ -113,6 +121,8 @@ export const subjects = sqliteTable(
     phoneEnc: text('phone_enc'),
     phoneBidx: text('phone_bidx'),
     nameEnc: text('name_enc'),
+    /** Language of the person's mails and pages (BCP 47 primary tag); null: the site's default. */
+    lang: text('lang'),
     restricted: integer('restricted', { mode: 'boolean' }).notNull().default(false),
     erasedAt: integer('erased_at'),
     createdAt: createdAt(),
@@ -166,7 +176,29 @@ export const consentStates = sqliteTable(
     eventId: integer('event_id').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.subjectId, t.purposeId] }), index('consent_states_purpose').on(t.purposeId, t.status)],
+  (t) => [
+    primaryKey({ columns: [t.subjectId, t.purposeId] }),
+    index('consent_states_purpose').on(t.purposeId, t.status),
+    index('consent_states_status_updated').on(t.status, t.updatedAt),
+  ],
+);
+
+/**
+ * A new e-mail address waiting for its owner to confirm it (rectification). Encrypted like
+ * the subject's; the confirmation link names the row, never the address.
+ */
+export const emailChanges = sqliteTable(
+  'email_changes',
+  {
+    id: text('id').primaryKey(),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    subjectId: text('subject_id').notNull().references(() => subjects.id),
+    emailEnc: text('email_enc').notNull(),
+    emailBidx: text('email_bidx').notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('email_changes_subject').on(t.subjectId), index('email_changes_expires').on(t.expiresAt)],
 );
 
 /** Do-not-contact entries. Hold only blind-index hashes, so they outlive erasure. */
@@ -188,6 +220,43 @@ export const suppressions = sqliteTable(
     uniqueIndex('suppressions_unique').on(t.siteId, t.channel, t.bidx, t.reason, t.list),
     index('suppressions_site_created').on(t.siteId, t.createdAt),
   ],
+);
+
+/** Outbound webhook endpoints of a site, told of every opt-out. */
+export const webhooks = sqliteTable('webhooks', {
+  id: text('id').primaryKey(),
+  siteId: text('site_id').notNull().references(() => sites.id),
+  url: text('url').notNull(),
+  /** HMAC-SHA256 signing secret, encrypted (context `webhooks.secret`). */
+  secretEnc: text('secret_enc').notNull(),
+  /** Event types sent (empty: all). */
+  events: text('events', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+  createdAt: createdAt(),
+  disabledAt: integer('disabled_at'),
+});
+
+/**
+ * Webhook outbox: one row per (webhook, event), written in the transaction of the event it
+ * reports, claimed and retried by a delivery loop like mail. The payload may hold an
+ * address, so it is encrypted (context `webhook_deliveries.payload`).
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    webhookId: text('webhook_id').notNull().references(() => webhooks.id),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    eventType: text('event_type').notNull(),
+    payloadEnc: text('payload_enc').notNull(),
+    status: text('status').$type<'pending' | 'delivered' | 'failed'>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lockedUntil: integer('locked_until'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_due').on(t.status, t.nextAttemptAt), index('webhook_deliveries_created').on(t.status, t.createdAt)],
 );
 
 export const apiKeys = sqliteTable('api_keys', {
