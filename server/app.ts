@@ -30,6 +30,8 @@ import { sitesRoutes } from './routes/sites';
 import { smsRoutes } from './routes/sms';
 import { sourcesRoutes } from './routes/sources';
 import { subjectsRoutes } from './routes/subjects';
+import { meRoutes } from './routes/me';
+import { preferencesPageRoutes, subscriptionsRoutes } from './routes/subscriptions';
 
 export interface AppOptions {
   database: Database;
@@ -129,9 +131,12 @@ export function createApp(options: AppOptions) {
     .route('/', consentsRoutes)
     .route('/', subjectsRoutes)
     .route('/', cookieBannerRoutes)
-    .route('/', smsRoutes);
+    .route('/', smsRoutes)
+    .route('/', subscriptionsRoutes)
+    .route('/', meRoutes)
   app.route('/v1', api);
   app.route('/', healthRoutes);
+  app.route('/', preferencesPageRoutes);
   // Decrypted mail, links and all: the developer's own machine only, never production.
   if (options.devOutbox) app.route('/', devOutboxRoutes);
   mountDocs(app, api, services.publicUrl);

@@ -17,7 +17,9 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { MIGRATIONS_FOLDER, migrate, openDatabase, type Database } from './db/client';
 import { AppError } from './services/errors';
 import { createKey, revokeKey } from './services/keys';
-import { createSite, findSiteRow } from './services/sites';
+import { createSite, findSiteRow, updateSite } from './services/sites';
+import { createPurpose } from './services/purposes';
+import { createDraft, publishWording } from './services/wordings';
 import { runRetention } from './services/retention';
 import { verifyAll } from './services/verify';
 import { startServer, stopOnSignals } from './main';
@@ -142,7 +144,11 @@ export async function main(argv: string[]): Promise<number> {
         if (sub !== 'run') throw new UsageError('usage: samtykke retention run');
         return await withDatabase(false, async (database, config) => {
           const report = await runRetention(services(database, config));
-          out.print(`Retention done: deleted ${report.idempotencyKeys} expired idempotency keys, ${report.mail} old mail messages and ${report.smsMessages} old SMS ids.`, { ...report });
+          out.print(
+            `Retention done: deleted ${report.idempotencyKeys} expired idempotency keys, ${report.mail} old mail messages and ${report.smsMessages} old SMS ids; ` +
+              `${report.expiredSignups} unconfirmed signups lapsed (${report.erasedUnconfirmed} people erased), ${report.emailChanges} unconfirmed e-mail changes deleted.`,
+            { ...report },
+          );
           return 0;
         });
       case 'backup':
@@ -320,6 +326,25 @@ export async function seedDemo(database: Database, config: Config, dataDir = res
     CLI_ACTOR,
     { name: 'demo admin' },
   );
+  // The signup page offers SMS too, and the mails link to the demo's own preference page.
+  await updateSite(
+    ctx,
+    DEMO_SITE,
+    { preferencesUrl: `${config.publicUrl}/profile.html`, controllerEmail: 'privacy@example.com', controllerAddress: 'Demovej 1, 1000 København K' },
+    CLI_ACTOR,
+  );
+  await createPurpose(ctx, DEMO_SITE, { key: 'sms-offers', name: 'SMS offers', description: 'Offers by text message, sent only with consent.', channel: 'sms', legalBasis: '6-1-a' }, CLI_ACTOR);
+  const sms = await createDraft(
+    ctx,
+    DEMO_SITE,
+    'sms-offers',
+    {
+      en: { title: 'Offers by SMS', body: 'Yes, send me offers by text message. I can stop them at any time by replying STOP or on my preference page.' },
+      da: { title: 'Tilbud på SMS', body: 'Ja tak, send mig tilbud på SMS. Jeg kan til enhver tid stoppe dem ved at svare STOP eller på min profilside.' },
+    },
+    CLI_ACTOR,
+  );
+  await publishWording(ctx, DEMO_SITE, 'sms-offers', sms.version, CLI_ACTOR);
   writeFileSync(keyFile, `${key!.secret}\n`, { mode: 0o600 });
   return { site: DEMO_SITE, secret: key!.secret };
 }

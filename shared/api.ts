@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import { CONSENT_MODE_TYPES } from './cookies';
+import type { ExportFormat, PreferencesView, PreferenceToggle, SignupAnswer, SignupBody, SignupForm } from './subscriptions';
 import { CHANNELS, CONSENT_STATUSES, EVENT_ACTIONS, KEY_SCOPES, LEGAL_BASES, PURPOSE_ROLES, RECORDABLE_ACTIONS, WORDING_STATUSES } from './enums';
 
 const slug = (what: string) =>
@@ -20,6 +21,7 @@ const Email = v.pipe(v.string(), v.trim(), v.maxLength(254, 'must be at most 254
 const Phone = v.pipe(v.string(), v.maxLength(32, 'must be at most 32 characters'), v.regex(/^[+0-9 ()./-]{4,}$/, 'must be a phone number'));
 const Name = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max, `must be at most ${max} characters`));
 const Iso = v.pipe(v.string(), v.isoTimestamp());
+const HttpUrl = v.pipe(v.string(), v.maxLength(2048, 'is too long'), v.url('must be an absolute URL'), v.regex(/^https?:\/\//, 'must be http(s)'));
 
 export const ErrorBody = v.object({
   error: v.object({
@@ -57,6 +59,13 @@ export const Site = v.object({
   smsHelpText: v.record(v.string(), v.string()),
   /** Extra STOP and START words on top of the built-in ones. */
   smsKeywords: v.object({ stop: v.array(v.string()), start: v.array(v.string()) }),
+  /** The controller's contact e-mail and postal address, shown on receipts and the preference page. */
+  controllerEmail: v.nullable(v.string()),
+  controllerAddress: v.nullable(v.string()),
+  /** The owner's page with `<consent-preferences>`; null: the server's own /preferences/{site}. */
+  preferencesUrl: v.nullable(v.string()),
+  /** Days an unconfirmed (double opt-in) signup is kept before it is purged. */
+  pendingDays: v.number(),
   createdAt: Iso,
 });
 export const SiteList = v.object({ sites: v.array(Site) });
@@ -88,6 +97,10 @@ export const SitePatch = v.pipe(
         v.check((k) => !k.stop.some((w) => k.start.includes(w)), 'a word cannot be both a STOP and a START word'),
       ),
     ),
+    controllerEmail: v.optional(v.nullable(Email)),
+    controllerAddress: v.optional(v.nullable(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(500, 'must be at most 500 characters'), v.regex(/^[^\r\n]*$/, 'must be one line')))),
+    preferencesUrl: v.optional(v.nullable(HttpUrl)),
+    pendingDays: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(90, 'must be at most 90'))),
   }),
   v.check((p) => Object.keys(p).length > 0, 'name at least one field to change'),
 );
@@ -307,3 +320,125 @@ export type SmsAction = (typeof SMS_ACTIONS)[number];
 
 export type RecordConsentBody = v.InferOutput<typeof RecordConsent>;
 export type SiteView = v.InferOutput<typeof Site>;
+
+// Subscriptions (page routes for `<consent-signup>` and `<consent-preferences>`; see shared/subscriptions.ts)
+const WordingVersionNumber = v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'));
+/** An optional contact field: an empty string counts as not given. */
+const OptionalContact = <S extends v.GenericSchema<string, string>>(schema: S) => v.optional(v.union([v.literal(''), schema], 'is not valid'));
+export const SignupFormQuery = v.strictObject({
+  purposes: v.pipe(
+    v.string(),
+    v.regex(/^[a-z0-9][a-z0-9-]{0,62}(,[a-z0-9][a-z0-9-]{0,62}){0,19}$/, 'must be 1–20 purpose keys separated by commas'),
+  ),
+  lang: v.optional(Lang),
+});
+const FormPurposeSchema = v.object({
+  key: v.string(),
+  channel: v.picklist(CHANNELS),
+  version: v.number(),
+  lang: v.string(),
+  title: v.string(),
+  body: v.string(),
+  sha256: v.string(),
+});
+const FieldNeed = v.picklist(['required', 'optional', 'none']);
+export const SignupFormSchema = v.object({
+  site: v.string(),
+  name: v.string(),
+  lang: v.string(),
+  doubleOptIn: v.boolean(),
+  privacyPolicyUrl: v.nullable(v.string()),
+  fields: v.object({ email: FieldNeed, phone: FieldNeed }),
+  purposes: v.array(FormPurposeSchema),
+});
+export const SignupBodySchema = v.strictObject({
+  email: OptionalContact(Email),
+  phone: OptionalContact(Phone),
+  name: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(200, 'must be at most 200 characters'))),
+  lang: Lang,
+  source: v.optional(SourceKey),
+  page: v.optional(v.pipe(v.string(), v.maxLength(2048, 'is too long'), v.url('must be an absolute URL'))),
+  purposes: v.pipe(
+    v.array(v.strictObject({ purpose: PurposeKey, wordingVersion: WordingVersionNumber, lang: Lang, sha256: Sha256 })),
+    v.minLength(1, 'tick at least one purpose'),
+    v.maxLength(20, 'at most 20 purposes'),
+    v.check((list) => new Set(list.map((p) => p.purpose)).size === list.length, 'a purpose is named twice'),
+  ),
+  website: v.optional(v.pipe(v.string(), v.maxLength(2000, 'is too long'))),
+});
+export const SignupAnswerSchema = v.object({ status: v.literal('accepted'), confirmationSent: v.boolean() });
+export const PreferenceLinkBody = v.strictObject({ email: Email, lang: v.optional(Lang) });
+export const AcceptedAnswer = v.object({ status: v.literal('accepted') });
+
+const PreferencePurposeSchema = v.object({
+  key: v.string(),
+  name: v.string(),
+  description: v.string(),
+  channel: v.picklist(CHANNELS),
+  legalBasis: v.picklist(LEGAL_BASES),
+  needsConsent: v.boolean(),
+  status: v.picklist([...CONSENT_STATUSES, 'none']),
+  since: v.nullable(v.string()),
+  source: v.nullable(v.string()),
+  agreed: v.nullable(v.object({ version: v.number(), lang: v.string(), title: v.string(), body: v.string() })),
+  current: v.nullable(FormPurposeSchema),
+  blocked: v.nullable(v.picklist(['sms-stopped', 'listed', 'bounced', 'complained'])),
+});
+export const PreferencesViewSchema = v.object({
+  site: v.object({ id: v.string(), name: v.string(), privacyPolicyUrl: v.nullable(v.string()), controllerEmail: v.nullable(v.string()) }),
+  lang: v.string(),
+  person: v.object({
+    email: v.nullable(v.string()),
+    phone: v.nullable(v.string()),
+    name: v.nullable(v.string()),
+    restricted: v.boolean(),
+    pendingEmailChange: v.boolean(),
+  }),
+  purposes: v.array(PreferencePurposeSchema),
+  unsubscribed: v.object({ email: v.boolean(), sms: v.boolean() }),
+  tokenExpiresAt: v.nullable(v.string()),
+});
+export const PreferenceToggleBody = v.pipe(
+  v.strictObject({ granted: v.boolean(), wordingVersion: v.optional(WordingVersionNumber), lang: v.optional(Lang), sha256: v.optional(Sha256) }),
+  v.check(
+    (t) => (t.wordingVersion === undefined) === (t.lang === undefined) && (t.lang === undefined) === (t.sha256 === undefined),
+    'give wordingVersion, lang and sha256 together',
+  ),
+);
+export const MeUnsubscribeBody = v.strictObject({ channel: v.picklist(['email', 'sms', 'all'], 'channel must be email, sms or all') });
+export const MePatchBody = v.pipe(
+  v.strictObject({
+    name: v.optional(v.nullable(v.pipe(v.string(), v.trim(), v.maxLength(200, 'must be at most 200 characters')))),
+    email: v.optional(Email),
+  }),
+  v.check((p) => p.name !== undefined || p.email !== undefined, 'name at least one field to change'),
+);
+export const MeRestrictBody = v.strictObject({ restricted: v.boolean() });
+export const MeExportQuery = v.strictObject({ format: v.optional(v.picklist(['json', 'csv'], 'format must be json or csv')) });
+export const MeEraseBody = v.strictObject({ confirm: v.literal(true, 'must be true') });
+export const ErasedAnswer = v.object({ erased: v.literal(true) });
+export const SubjectLinksQuery = v.strictObject({ purpose: v.optional(PurposeKey) });
+export const SubjectLinks = v.object({
+  preferencesUrl: v.string(),
+  unsubscribeUrl: v.string(),
+  headers: v.object({ 'List-Unsubscribe': v.string(), 'List-Unsubscribe-Post': v.literal('List-Unsubscribe=One-Click') }),
+});
+/** The body of an RFC 8058 one-click POST (and of our own unsubscribe page's form, which adds `scope`). */
+export const OneClickBody = v.object({
+  'List-Unsubscribe': v.literal('One-Click', 'must be One-Click'),
+  scope: v.optional(v.picklist(['purpose', 'all'], 'scope must be purpose or all')),
+});
+/** The confirm and e-mail change pages' forms carry nothing but the token in the URL. */
+export const LinkTokenParam = v.object({ token: v.pipe(v.string(), v.maxLength(1024, 'is too long')) });
+
+// The schemas above must describe exactly the contract the widgets are written against.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type _SubscriptionContractChecks = [
+  Assert<Same<v.InferOutput<typeof SignupFormSchema>, SignupForm>>,
+  Assert<Same<v.InferOutput<typeof SignupBodySchema>, SignupBody>>,
+  Assert<Same<v.InferOutput<typeof SignupAnswerSchema>, SignupAnswer>>,
+  Assert<Same<v.InferOutput<typeof PreferencesViewSchema>, PreferencesView>>,
+  Assert<Same<v.InferOutput<typeof PreferenceToggleBody>, PreferenceToggle>>,
+  Assert<Same<NonNullable<v.InferOutput<typeof MeExportQuery>['format']>, ExportFormat>>,
+];

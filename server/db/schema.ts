@@ -217,7 +217,8 @@ export const suppressions = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex('suppressions_unique').on(t.siteId, t.channel, t.bidx, t.reason, t.list),
+    // One entry per scope: a person may unsubscribe from several purposes and from all of them.
+    uniqueIndex('suppressions_unique_scope').on(t.siteId, t.channel, t.bidx, t.reason, t.list, sql`coalesce(${t.purposeId}, '')`),
     index('suppressions_site_created').on(t.siteId, t.createdAt),
   ],
 );

@@ -7,7 +7,15 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env';
 import { errorJson } from './errors';
 
-export function pageCors(methods: string[]): MiddlewareHandler<AppEnv> {
+export interface PageCorsOptions {
+  /** Request headers allowed besides Content-Type (e.g. `authorization` for the preference routes). */
+  headers?: string[];
+  /** Response headers a page script may read (e.g. `content-disposition`). */
+  expose?: string[];
+}
+
+export function pageCors(methods: string[], options: PageCorsOptions = {}): MiddlewareHandler<AppEnv> {
+  const allowHeaders = ['content-type', ...(options.headers ?? [])].join(', ');
   return async (c, next) => {
     const origin = c.req.header('origin');
     c.header('Vary', 'Origin', { append: true });
@@ -16,10 +24,11 @@ export function pageCors(methods: string[]): MiddlewareHandler<AppEnv> {
       const allowed = catalog ? catalog.allowedOrigins.length === 0 || catalog.allowedOrigins.includes(origin) : false;
       if (!allowed) return errorJson(c, 403, 'origin_not_allowed', 'this origin is not among the site’s allowed origins');
       c.header('Access-Control-Allow-Origin', origin);
+      if (options.expose?.length) c.header('Access-Control-Expose-Headers', options.expose.join(', '));
     }
     if (c.req.method === 'OPTIONS') {
       c.header('Access-Control-Allow-Methods', methods.join(', '));
-      c.header('Access-Control-Allow-Headers', 'content-type');
+      c.header('Access-Control-Allow-Headers', allowHeaders);
       c.header('Access-Control-Max-Age', '86400');
       return c.body(null, 204);
     }

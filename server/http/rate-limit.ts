@@ -27,3 +27,28 @@ export function rateLimit(options: { name: string; max: number; windowMs: number
     await next();
   };
 }
+
+/**
+ * A fixed-window counter per key (an IP address, or an address's blind index: never the
+ * address itself), for limits that are checked inside a handler rather than as middleware.
+ */
+export class FixedWindow {
+  readonly #windows = new Map<string, { start: number; count: number }>();
+
+  constructor(
+    readonly max: number,
+    readonly windowMs: number,
+  ) {}
+
+  /** Counts one hit; answers the seconds to wait when over the limit, else 0. */
+  hit(key: string, now: number): number {
+    let w = this.#windows.get(key);
+    if (!w || now - w.start >= this.windowMs) {
+      if (this.#windows.size > 100_000) this.#windows.clear();
+      w = { start: now, count: 0 };
+      this.#windows.set(key, w);
+    }
+    w.count++;
+    return w.count > this.max ? Math.max(1, Math.ceil((w.start + this.windowMs - now) / 1000)) : 0;
+  }
+}

@@ -40,7 +40,12 @@ export function mountDocs(app: Hono<AppEnv>, api: Hono<AppEnv>, publicUrl: strin
             'Errors are `{ "error": { "code", "message", "details" } }`.',
         },
         servers: [{ url: publicUrl }],
-        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key' } } },
+        components: {
+          securitySchemes: {
+            bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key' },
+            linkToken: { type: 'http', scheme: 'bearer', description: "The token of a person's preference link (the `#token=` fragment of the link in their mail)" },
+          },
+        },
       },
       defaultValidationErrorResponse: false,
     });

@@ -69,7 +69,7 @@ function send(c: Context<AppEnv>, asset: Asset, cacheControl: string) {
 export function mountWidgetAssets(app: Hono<AppEnv>, dir: string): WidgetAssets {
   const assets = load(dir);
   const byHashedName = new Map([...assets.values()].map((a) => [a.hashedName, a]));
-  app.get('/:file{samtykke[a-z0-9.]*\\.(?:js|map)}', (c) => {
+  app.get('/:file{samtykke[a-z0-9.-]*\\.(?:js|map)}', (c) => {
     const file = c.req.param('file');
     const plain = assets.get(file);
     if (plain) return send(c, plain, 'public, max-age=300, stale-while-revalidate=86400');

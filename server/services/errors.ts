@@ -2,7 +2,7 @@
  * Domain errors. Services say what went wrong in domain terms; the HTTP layer maps the
  * kind to a status. Messages and details never carry personal data.
  */
-export type ErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'unavailable';
+export type ErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'gone' | 'unavailable';
 
 export interface ErrorDetail {
   field?: string;

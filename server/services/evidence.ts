@@ -18,6 +18,8 @@ export interface EvidenceInput {
   gpc?: boolean;
   /** Cookie banner configuration revision the choice was made under. */
   revision?: string;
+  /** Language of the wording text the person was shown. */
+  lang?: string;
 }
 
 export interface RequestMeta {
@@ -31,6 +33,7 @@ export interface Evidence {
   note?: string;
   gpc?: boolean;
   revision?: string;
+  lang?: string;
   ip?: string;
   userAgentHash?: string;
   nonce: string;
@@ -69,6 +72,7 @@ export function buildEvidence(input: EvidenceInput | undefined, meta: RequestMet
   if (input?.note) evidence.note = input.note;
   if (input?.gpc !== undefined) evidence.gpc = input.gpc;
   if (input?.revision) evidence.revision = input.revision;
+  if (input?.lang) evidence.lang = input.lang;
   const ip = truncateIp(meta.ip);
   if (ip) evidence.ip = ip;
   if (meta.userAgent) evidence.userAgentHash = sha256Hex(meta.userAgent).slice(0, 32);

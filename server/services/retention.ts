@@ -5,6 +5,7 @@
 import { and, inArray, lt } from 'drizzle-orm';
 import { idempotencyKeys, mailOutbox, smsMessages } from '../db/schema';
 import type { ServiceContext } from './context';
+import { expirePending, type ExpiryReport } from './expiry';
 
 /** How long a service's retry is answered from its first answer. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -15,7 +16,7 @@ export const MAIL_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** How long an inbound SMS id is remembered to answer a provider's retry (they retry within hours). */
 export const SMS_MESSAGE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
-export interface RetentionReport {
+export interface RetentionReport extends ExpiryReport {
   idempotencyKeys: number;
   /** Sent, failed and development-outbox messages older than MAIL_TTL_MS. */
   mail: number;
@@ -25,7 +26,8 @@ export interface RetentionReport {
 
 export async function runRetention(ctx: ServiceContext): Promise<RetentionReport> {
   const now = ctx.now();
-  return ctx.queue.run(async (w) => {
+  const expiry = await expirePending(ctx);
+  const kept = await ctx.queue.run(async (w) => {
     const keys = await w.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, now - IDEMPOTENCY_TTL_MS));
     const mail = await w.db
       .delete(mailOutbox)
@@ -33,4 +35,5 @@ export async function runRetention(ctx: ServiceContext): Promise<RetentionReport
     const sms = await w.db.delete(smsMessages).where(lt(smsMessages.createdAt, now - SMS_MESSAGE_TTL_MS));
     return { idempotencyKeys: keys.rowsAffected, mail: mail.rowsAffected, smsMessages: sms.rowsAffected };
   });
+  return { ...kept, ...expiry };
 }

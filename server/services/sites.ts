@@ -26,6 +26,10 @@ export interface Site {
   smsInboundConfigured: boolean;
   smsHelpText: Record<string, string>;
   smsKeywords: { stop: string[]; start: string[] };
+  controllerEmail: string | null;
+  controllerAddress: string | null;
+  preferencesUrl: string | null;
+  pendingDays: number;
   createdAt: string;
 }
 
@@ -49,6 +53,10 @@ export type SitePatch = Partial<
     smsInboundSecret: string | null;
     smsHelpText: Record<string, string>;
     smsKeywords: { stop: string[]; start: string[] };
+    controllerEmail: string | null;
+    controllerAddress: string | null;
+    preferencesUrl: string | null;
+    pendingDays: number;
   }
 >;
 
@@ -73,6 +81,10 @@ const present = (r: SiteRow): Site => ({
   smsInboundConfigured: r.smsInboundSecretEnc !== null,
   smsHelpText: r.smsHelpText,
   smsKeywords: r.smsKeywords,
+  controllerEmail: r.controllerEmail,
+  controllerAddress: r.controllerAddress,
+  preferencesUrl: r.preferencesUrl,
+  pendingDays: r.pendingDays,
   createdAt: new Date(r.createdAt).toISOString(),
 });
 

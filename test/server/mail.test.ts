@@ -412,9 +412,9 @@ describe('mail at rest and retention', () => {
     await t.database.client.execute({ sql: "INSERT INTO mail_outbox SELECT 'old-failed', site_id, kind, recipient_enc, message_enc, 'failed', 9, next_attempt_at, NULL, NULL, created_at, NULL FROM mail_outbox WHERE id = ?", args: [old] });
     c.t += MAIL_TTL_MS - 1;
     const recent = await enqueue(t, MESSAGE, c.t);
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0, smsMessages: 0 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
     c.t += 2;
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 3, smsMessages: 0 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 3, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
     const left = await t.database.client.execute('SELECT id FROM mail_outbox ORDER BY id');
     assert.deepEqual(left.rows.map((r) => r.id).sort(), ['old-pending', recent].sort());
   });
