@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
@@ -17,6 +18,10 @@ import { chromeLauncher } from '@web/test-runner-chrome';
  *   samtykke:admin {site, method, path, body}  an admin API call with the site's admin key
  *   samtykke:events {consentId}                the ledger rows of a visitor, evidence opened
  *   samtykke:sink                              the requests the sink received (and forget them)
+ *   samtykke:build-widget                      builds dist/widget when missing or older than its sources
+ *   samtykke:token {site, email, scope, expiresIn}  a link token for the person with that e-mail
+ *                                              (created when unknown); scope default {kind:'prefs'},
+ *                                              expiresIn seconds (default 3600; negative: expired)
  *
  * The sink (`/sink/*`) records what it is sent and answers 201 like the real API; tests of the
  * banner's UI with a config given as a property (hashes the server would refuse) point their
@@ -87,13 +92,42 @@ function samtykkeServer() {
     }));
   }
 
+  /** Signs a link token as the server's mails would, for the subject with `email` (created if new). */
+  async function token({ site = 'acme', email, scope = { kind: 'prefs' }, expiresIn = 3600 }) {
+    const { signToken } = await import('./server/services/tokens.ts');
+    const { normalizeEmail } = await import('./server/services/contact.ts');
+    const { SUBJECT_EMAIL } = await import('./server/services/ledger.ts');
+    const { newId } = await import('./server/services/crypto.ts');
+    const { crypto } = server.services;
+    const normalized = normalizeEmail(email);
+    const bidx = crypto.blindIndex(site, 'email', normalized);
+    const { rows } = await server.database.client.execute({
+      sql: 'SELECT id FROM subjects WHERE site_id = ? AND email_bidx = ?',
+      args: [site, bidx],
+    });
+    let subject = rows[0]?.id;
+    if (!subject) {
+      subject = newId();
+      const now = Date.now();
+      await server.database.client.execute({
+        sql: 'INSERT INTO subjects (id, site_id, email_enc, email_bidx, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        args: [subject, site, crypto.encrypt(normalized, SUBJECT_EMAIL), bidx, now, now],
+      });
+    }
+    return {
+      subject: String(subject),
+      token: signToken(crypto, { site, subject: String(subject), scope, exp: Math.floor(Date.now() / 1000) + expiresIn }),
+    };
+  }
+
   /**
    * Koa middleware: /v1/* to the app, byte for byte (status, headers, body). Elements without
    * an `api` attribute look for the API next to the script, which in these tests is the source
-   * file widget/lib/api-base.ts, so /widget/lib/v1/* is the API too.
+   * file widget/lib/api-base.ts, so /widget/lib/v1/* is the API too (and /dist/widget/v1/* for
+   * pages that load the built bundles).
    */
   async function proxy(ctx, next) {
-    const at = ctx.url.search(/^\/(widget\/lib\/)?v1\//) === 0 ? ctx.url.indexOf('/v1/') : -1;
+    const at = ctx.url.search(/^\/((widget\/lib|dist\/widget)\/)?v1\//) === 0 ? ctx.url.indexOf('/v1/') : -1;
     if (at < 0) return next();
     await starting;
     const chunks = [];
@@ -166,6 +200,10 @@ function samtykkeServer() {
             return admin(payload);
           case 'samtykke:events':
             return events(payload);
+          case 'samtykke:build-widget':
+            return buildWidget();
+          case 'samtykke:token':
+            return token(payload);
           case 'samtykke:sink': {
             const requests = sunk;
             sunk = [];
@@ -178,6 +216,23 @@ function samtykkeServer() {
     },
     middleware: [proxy, sink, cspPage],
   };
+}
+
+/** Builds dist/widget (as `npm run build`) when it is missing or older than what it is built from. */
+function buildWidget() {
+  const root = new URL('.', import.meta.url).pathname;
+  const newest = Math.max(
+    ...['widget', 'shared'].flatMap((dir) =>
+      readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => statSync(join(e.parentPath ?? e.path, e.name)).mtimeMs),
+    ),
+    statSync(join(root, 'vite.config.ts')).mtimeMs,
+  );
+  const built = join(root, 'dist/widget/samtykke-forms.js');
+  if (existsSync(built) && statSync(built).mtimeMs >= newest && existsSync(join(root, 'dist/widget/samtykke.js'))) return false;
+  execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'pipe' });
+  return true;
 }
 
 const api = samtykkeServer();

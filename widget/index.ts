@@ -56,6 +56,18 @@ if (typeof window !== 'undefined' && !window.samtykke) {
     rejectAll: async () => (banner() ? banner()!.rejectAll() : choose([])),
   });
   startConsent();
+  // <consent-signup> and <consent-preferences> live in their own bundle next to this one,
+  // fetched only once the page has (or later gets) one of them.
+  const loadForms = () => {
+    if (document.querySelector('consent-signup,consent-preferences')) {
+      forms.disconnect();
+      // From source (tests) the forms entry is ../forms.ts beside lib/api-base.ts.
+      import(/* @vite-ignore */ `${apiBase}/${version == 'dev' ? '../forms.ts' : 'samtykke-forms.js'}`);
+    }
+  };
+  const forms = new MutationObserver(loadForms);
+  forms.observe(document.documentElement, { childList: true, subtree: true });
+  loadForms();
 }
 
 export { ConsentBanner } from './banner/consent-banner';

@@ -17,7 +17,7 @@ export function isCookieConfig(value: unknown): value is CookieConfig {
       typeof c?.revision == 'string' &&
       typeof c.lang == 'string' &&
       isText(c.banner) &&
-      c.categories.every((k) => isText(k) && typeof k.key == 'string' && !!k.cookies.map && !!k.consentMode.map)
+      c.categories.every((k) => isText(k) && typeof k.key == 'string' && [k.cookies, k.consentMode].every(Array.isArray))
     );
   } catch {
     return false; // a missing array
@@ -45,8 +45,8 @@ export async function wordingSha256(lang: string, title: string, body: string): 
 export async function postChoice(api: string, site: string, body: CookieConsentBody): Promise<CookieConsentAnswer> {
   const res = await fetch(`${siteUrl(api, site)}/cookie-consents`, {
     method: 'POST',
+    // A string body goes as text/plain;charset=UTF-8 by default: a CORS-safelisted type.
     body: JSON.stringify(body),
-    headers: { 'content-type': 'text/plain;charset=UTF-8' },
     credentials: 'omit',
     keepalive: true,
   });
