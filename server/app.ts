@@ -32,6 +32,10 @@ import { sourcesRoutes } from './routes/sources';
 import { subjectsRoutes } from './routes/subjects';
 import { meRoutes } from './routes/me';
 import { preferencesPageRoutes, subscriptionsRoutes } from './routes/subscriptions';
+import { checkRoutes, OWN_BODY_LIMIT } from './routes/check';
+import { suppressionsRoutes } from './routes/suppressions';
+import { webhooksRoutes } from './routes/webhooks';
+import { Webhooks } from './services/webhooks';
 
 export interface AppOptions {
   database: Database;
@@ -58,6 +62,8 @@ export interface Services extends ServiceContext {
   /** PUBLIC_URL without a trailing slash: the base of URLs others call us at (signed webhooks are checked against it). */
   publicUrl: string;
   cookieConfigs: CookieConfigs;
+  /** Outbound webhooks: the outbox hook on the ledger and the delivery loop's wake-up. */
+  webhooks: Webhooks;
 }
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -83,7 +89,8 @@ export function createServices(
   const cookieConfigs = new CookieConfigs(context);
   context.catalog.onInvalidate((siteId) => cookieConfigs.invalidate(siteId));
   const publicUrl = (options.publicUrl ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '');
-  return { ...context, database: options.database, cookieConfigs, publicUrl };
+  const webhooks = new Webhooks(crypto, queue, options.database.db, options.database.url);
+  return { ...context, database: options.database, cookieConfigs, publicUrl, webhooks };
 }
 
 export function createApp(options: AppOptions) {
@@ -114,6 +121,8 @@ export function createApp(options: AppOptions) {
   const tooLarge = (c: Context) => errorJson(c, 413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
   const streamedBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
   app.use('/v1/*', async (c, next) => {
+    // Bulk and CSV checks and list imports set their own limits (CSV: none, read as a stream).
+    if (OWN_BODY_LIMIT.test(c.req.path)) return next();
     // A declared length is checked without touching the stream (which would make the
     // Node adapter build a full web Request); only chunked bodies are counted as they come.
     const length = c.req.header('content-length');
@@ -134,6 +143,9 @@ export function createApp(options: AppOptions) {
     .route('/', smsRoutes)
     .route('/', subscriptionsRoutes)
     .route('/', meRoutes)
+    .route('/', checkRoutes)
+    .route('/', suppressionsRoutes)
+    .route('/', webhooksRoutes);
   app.route('/v1', api);
   app.route('/', healthRoutes);
   app.route('/', preferencesPageRoutes);

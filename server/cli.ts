@@ -23,6 +23,11 @@ import { createDraft, publishWording } from './services/wordings';
 import { runRetention } from './services/retention';
 import { verifyAll } from './services/verify';
 import { startServer, stopOnSignals } from './main';
+import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { CsvCheckQuery, SuppressionImportQuery } from '../shared/check-api';
+import { checkCsv, splitCheckedCsv } from './services/check';
+import { importSuppressions } from './services/suppressions';
 
 const USAGE = `Usage: samtykke <command> [options]
 
@@ -38,6 +43,10 @@ Commands:
   audit verify [--site ID]              check every hash chain; exit 1 and name the first bad row
   retention run                         delete what is kept only for a while (also run by every server every 10 minutes)
   backup FILE                           online, consistent copy of a file database (VACUUM INTO)
+  check FILE --site ID --purpose KEY --out ALLOWED.csv [--rejected REJECTED.csv] [--column NAME] [--url URL --key KEY]
+                                        check a CSV of recipients, locally or against a server; progress on stderr
+  suppressions import FILE --site ID --list NAME [--reason listed|bounced|complained] [--channel email|sms] [--column NAME]
+                                        import a do-not-contact list (e.g. robinson); re-importing adds nothing twice
 
 Options:
   --json                                print one JSON object (commands that create or check things)
@@ -66,6 +75,15 @@ export async function main(argv: string[]): Promise<number> {
         country: { type: 'string' },
         origin: { type: 'string', multiple: true },
         scopes: { type: 'string' },
+        purpose: { type: 'string' },
+        out: { type: 'string' },
+        rejected: { type: 'string' },
+        column: { type: 'string' },
+        url: { type: 'string' },
+        key: { type: 'string' },
+        list: { type: 'string' },
+        reason: { type: 'string' },
+        channel: { type: 'string' },
       },
     });
   } catch (e) {
@@ -160,6 +178,26 @@ export async function main(argv: string[]): Promise<number> {
           out.print(`Backup written to ${file} (${result.bytes} bytes, ${result.tables} tables, integrity ok).`, { file, ...result });
           return 0;
         }, { asIs: true });
+      case 'check':
+        return await checkCommand(sub, values, out);
+      case 'suppressions':
+        if (sub !== 'import' || !arg) throw new UsageError('usage: samtykke suppressions import FILE --site ID --list NAME');
+        return await withDatabase(false, async (database, config) => {
+          const site = parseSiteId(values.site ?? '');
+          const q = v.safeParse(SuppressionImportQuery, dropUndefined({ list: values.list, reason: values.reason, channel: values.channel, column: values.column }));
+          if (!q.success) throw new UsageError(`--list NAME is required; ${q.issues[0].path?.[0]?.key ?? 'an option'} ${q.issues[0].message}`);
+          const ctx = services(database, config);
+          if (!(await findSiteRow(ctx, site))) throw new UsageError(`no site '${site}'`);
+          const progress = progressBar(statSync(arg).size);
+          const input = countBytes(createReadStream(arg), progress.bytes);
+          const report = await importSuppressions(ctx, site, input, q.output);
+          progress.done();
+          out.print(
+            `Imported ${arg} as list '${report.list}' (${report.reason}): ${report.rows} rows, ${report.added} added, ${report.alreadyPresent} already present, ${report.invalid} invalid.`,
+            { ...report },
+          );
+          return 0;
+        });
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -347,4 +385,104 @@ export async function seedDemo(database: Database, config: Config, dataDir = res
   await publishWording(ctx, DEMO_SITE, 'sms-offers', sms.version, CLI_ACTOR);
   writeFileSync(keyFile, `${key!.secret}\n`, { mode: 0o600 });
   return { site: DEMO_SITE, secret: key!.secret };
+}
+
+const dropUndefined = (o: Record<string, string | undefined>) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
+
+/** `samtykke check FILE`: the CSV check, locally or against a server (--url, --key), split into allowed and rejected files. */
+async function checkCommand(file: string | undefined, values: Record<string, unknown>, out: Out): Promise<number> {
+  const opt = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  if (!file || !opt('site') || !opt('purpose') || !opt('out')) throw new UsageError('usage: samtykke check FILE --site ID --purpose KEY --out ALLOWED.csv [--rejected FILE]');
+  const site = parseSiteId(opt('site')!);
+  const q = v.safeParse(CsvCheckQuery, dropUndefined({ purpose: opt('purpose'), column: opt('column') }));
+  if (!q.success) throw new UsageError(`--${String(q.issues[0].path?.[0]?.key ?? 'purpose')} ${q.issues[0].message}`);
+  const size = statSync(file).size;
+  const allowedOut = createWriteStream(opt('out')!);
+  const rejectedOut = opt('rejected') ? createWriteStream(opt('rejected')!) : undefined;
+  const progress = progressBar(size);
+  const input = countBytes(createReadStream(file), progress.bytes);
+  const run = async (checked: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>) => {
+    try {
+      return await splitCheckedCsv(checked, { allowed: writer(allowedOut), rejected: rejectedOut ? writer(rejectedOut) : undefined });
+    } finally {
+      await Promise.all([closeStream(allowedOut), rejectedOut ? closeStream(rejectedOut) : undefined]);
+    }
+  };
+  let summary: Awaited<ReturnType<typeof run>> | undefined;
+  if (opt('url')) {
+    if (!opt('key')) throw new UsageError('--key is required with --url');
+    const url = new URL(`/v1/sites/${site}/check.csv`, opt('url'));
+    url.searchParams.set('purpose', q.output.purpose);
+    if (q.output.column) url.searchParams.set('column', q.output.column);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${opt('key')}`, 'content-type': 'text/csv' },
+      body: Readable.toWeb(Readable.from(input)) as ReadableStream<Uint8Array>,
+      duplex: 'half',
+    } as RequestInit);
+    if (!res.ok || !res.body) {
+      const body = (await res.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+      await Promise.all([closeStream(allowedOut), rejectedOut ? closeStream(rejectedOut) : undefined]);
+      throw new Error(`the server answered ${res.status}: ${body?.error?.message ?? res.statusText}`);
+    }
+    summary = await run(res.body);
+  } else {
+    await withDatabase(false, async (database, config) => {
+      const checked = await checkCsv(services(database, config), site, q.output.purpose, input, { column: q.output.column });
+      summary = await run(checked);
+      return 0;
+    }).catch(async (e: unknown) => {
+      await Promise.all([closeStream(allowedOut), rejectedOut ? closeStream(rejectedOut) : undefined]);
+      throw e;
+    });
+  }
+  progress.done();
+  if (!summary) return 1;
+  const reasons = Object.entries(summary.byReason).sort((a, b) => b[1] - a[1]);
+  out.print(
+    [`Checked ${summary.rows} rows: ${summary.allowed} allowed, ${summary.blocked} blocked.`, ...reasons.map(([r, n]) => `  ${r.padEnd(22)} ${n}`)].join('\n'),
+    { ...summary },
+  );
+  return 0;
+}
+
+function writer(stream: WriteStream) {
+  return (text: string) => (stream.write(text) ? Promise.resolve() : new Promise<void>((resolve) => stream.once('drain', () => resolve())));
+}
+
+function closeStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.closed ? resolve() : stream.end(() => resolve())));
+}
+
+async function* countBytes(source: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    onBytes(chunk.length);
+    yield chunk;
+  }
+}
+
+/** A progress bar on stderr (redrawn at most 5 times a second). */
+function progressBar(total: number) {
+  let seen = 0;
+  let last = 0;
+  const draw = (final: boolean) => {
+    const now = Date.now();
+    if (!final && now - last < 200) return;
+    last = now;
+    const share = total > 0 ? Math.min(1, seen / total) : 1;
+    const width = 30;
+    const filled = Math.round(share * width);
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}%  ${mb(seen)}/${mb(total)} MB${final ? '\n' : ''}`);
+  };
+  return {
+    bytes(n: number) {
+      seen += n;
+      draw(false);
+    },
+    done() {
+      seen = total;
+      draw(true);
+    },
+  };
 }

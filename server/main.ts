@@ -4,6 +4,7 @@ import { createApp, type Services } from './app';
 import type { Config } from './config';
 import { runRetention } from './services/retention';
 import { MailDelivery } from './services/mail';
+import { WebhookDelivery } from './services/webhooks';
 import { migrate, openDatabase, type Database } from './db/client';
 
 export interface RunningServer {
@@ -44,6 +45,7 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
   const delivery = config.smtpUrl
     ? new MailDelivery({ queue: services.queue, mail: services.mail, smtpUrl: config.smtpUrl, from: config.mailFrom, log: config.logLevel === 'info' }).start()
     : undefined;
+  const webhookDelivery = new WebhookDelivery({ queue: services.queue, webhooks: services.webhooks, log: config.logLevel === 'info' }).start();
   let closing: Promise<void> | undefined;
   return {
     url: `http://localhost:${port}`,
@@ -55,6 +57,7 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
         await new Promise<void>((resolve) => server.close(() => resolve()));
         // After the server: a request's mail is queued before it answers; a round in progress finishes.
         await delivery?.stop();
+        await webhookDelivery.stop();
         // Every accepted write is committed before the database closes.
         await services.queue.idle();
         database.close();

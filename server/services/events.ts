@@ -45,6 +45,18 @@ export function eventHashContent(e: Omit<NewEvent, 'evidence'> & { seq: number; 
   };
 }
 
+/**
+ * Told of every batch of appended events, inside its transaction (the webhook outbox
+ * registers here). Called with the events and their ids in the same order.
+ */
+export type AppendHook = (tx: Transaction, events: readonly NewEvent[], appended: readonly AppendedEvent[]) => Promise<void>;
+const appendHooks = new Set<AppendHook>();
+
+export function onEventsAppended(hook: AppendHook): () => void {
+  appendHooks.add(hook);
+  return () => appendHooks.delete(hook);
+}
+
 const COLUMNS =
   'site_id, seq, subject_id, visitor_id, purpose_id, action, wording_version_id, source_id, actor, occurred_at, evidence, evidence_hash, prev_hash, hash';
 const ROWS_PER_INSERT = 140; // 14 columns: well under SQLite's bound-parameter limit
@@ -84,5 +96,7 @@ export async function appendEvents(tx: Transaction, events: NewEvent[]): Promise
   for (const [siteId, head] of heads) {
     await tx.execute({ sql: 'UPDATE sites SET ledger_seq = ?, ledger_head = ? WHERE id = ?', args: [head.seq, head.hash, siteId] });
   }
-  return placed.map((p) => ({ id: ids.get(`${p.siteId}\0${p.seq}`)!, ...p }));
+  const appended = placed.map((p) => ({ id: ids.get(`${p.siteId}\0${p.seq}`)!, ...p }));
+  for (const hook of appendHooks) await hook(tx, events, appended);
+  return appended;
 }

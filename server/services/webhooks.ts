@@ -1,0 +1,464 @@
+/**
+ * Outbound webhooks: every opt-out (withdraw, object, unsubscribe, SMS stop, erasure) of a
+ * person is told to each of the site's webhook endpoints. A delivery row is written to the
+ * `webhook_deliveries` outbox in the very transaction that appends the event (a hook on
+ * appendEvents), so an event and its deliveries commit together or not at all, whichever
+ * flow wrote the event. A delivery loop (like the mail loop) claims due rows with
+ * UPDATE … RETURNING and `locked_until`, so several instances never send one twice at the
+ * same time, and retries with exponential backoff for up to 24 hours. A restart loses
+ * nothing: the outbox is in the database.
+ *
+ * Each POST carries `Samtykke-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+ * The payload may hold an address, so it is encrypted at rest; erasure sends only the
+ * blind-index hashes.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InValue, Transaction } from '@libsql/client';
+import type { WriteQueue } from '../db/write-queue';
+import type { Db } from '../db/client';
+import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookPayload } from '../../shared/check-api';
+import type { Crypto } from './crypto';
+import { newId } from './crypto';
+import { notFound } from './errors';
+import { onEventsAppended, type AppendedEvent, type NewEvent } from './events';
+import { SUBJECT_EMAIL, SUBJECT_PHONE } from './ledger';
+import { appendAudit } from './audit';
+
+export const WEBHOOK_SECRET_CONTEXT = 'webhooks.secret';
+export const WEBHOOK_PAYLOAD_CONTEXT = 'webhook_deliveries.payload';
+
+const OPT_OUTS: ReadonlySet<string> = new Set(WEBHOOK_EVENTS);
+
+export interface WebhookView {
+  id: string;
+  url: string;
+  events: string[];
+  createdAt: string;
+}
+
+/** One app's webhook settings: its key material and the hook telling a delivery loop that rows are waiting. */
+export class Webhooks {
+  readonly #listeners = new Set<() => void>();
+
+  constructor(
+    readonly crypto: Crypto,
+    readonly queue: WriteQueue,
+    readonly db: Db,
+    databaseUrl: string,
+  ) {
+    register(databaseUrl, this);
+  }
+
+  onQueued(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Writes the deliveries of the opt-outs among `events`, in their transaction. */
+  async enqueue(tx: Transaction, events: readonly NewEvent[], appended: readonly AppendedEvent[]): Promise<boolean> {
+    const wanted: number[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      // Cookie-banner visitors are not people we could contact: only subjects' opt-outs.
+      if (e.subjectId !== null && OPT_OUTS.has(e.action)) wanted.push(i);
+    }
+    if (wanted.length === 0) return false;
+    // Read in the transaction, not cached: an endpoint added on another instance a moment
+    // ago must not miss an event.
+    const sites = [...new Set(wanted.map((i) => events[i]!.siteId))];
+    const hooks = new Map<string, { id: string; events: string[] }[]>();
+    for (const siteId of sites) {
+      const { rows } = await tx.execute({ sql: 'SELECT id, events FROM webhooks WHERE site_id = ? AND disabled_at IS NULL', args: [siteId] });
+      if (rows.length) hooks.set(siteId, rows.map((r) => ({ id: String(r.id), events: JSON.parse(String(r.events)) as string[] })));
+    }
+    if (hooks.size === 0) return false;
+    const todo = wanted.filter((i) => hooks.has(events[i]!.siteId));
+    const subjectIds = [...new Set(todo.map((i) => events[i]!.subjectId!))];
+    const purposeIds = [...new Set(todo.flatMap((i) => (events[i]!.purposeId ? [events[i]!.purposeId!] : [])))];
+    const subjects = new Map<string, Record<string, unknown>>();
+    const purposes = new Map<string, { key: string; channel: string }>();
+    for (let i = 0; i < subjectIds.length; i += 500) {
+      const chunk = subjectIds.slice(i, i + 500);
+      const { rows } = await tx.execute({
+        sql: `SELECT id, email_enc, phone_enc, email_bidx, phone_bidx FROM subjects WHERE id IN (${chunk.map(() => '?').join(',')})`,
+        args: chunk,
+      });
+      for (const r of rows) subjects.set(String(r.id), r as unknown as Record<string, unknown>);
+    }
+    if (purposeIds.length) {
+      const { rows } = await tx.execute({ sql: `SELECT id, key, channel FROM purposes WHERE id IN (${purposeIds.map(() => '?').join(',')})`, args: purposeIds });
+      for (const r of rows) purposes.set(String(r.id), { key: String(r.key), channel: String(r.channel) });
+    }
+    const rows: InValue[][] = [];
+    for (const i of todo) {
+      const e = events[i]!;
+      const type = e.action as WebhookEvent;
+      const purpose = e.purposeId ? purposes.get(e.purposeId) : undefined;
+      const channel = purpose?.channel ?? (type === 'sms-stop' ? 'sms' : null);
+      const s = subjects.get(e.subjectId!);
+      const base: Omit<WebhookPayload, 'id'> = {
+        type,
+        site: e.siteId,
+        purpose: purpose?.key ?? null,
+        channel,
+        subjectId: e.subjectId,
+        occurredAt: new Date(e.occurredAt).toISOString(),
+        eventId: appended[i]!.id,
+      };
+      if (s) {
+        if (type === 'erase') {
+          if (s.email_bidx) base.emailHash = String(s.email_bidx);
+          if (s.phone_bidx) base.phoneHash = String(s.phone_bidx);
+        } else {
+          if (s.email_enc && channel !== 'sms') base.email = this.crypto.decrypt(String(s.email_enc), SUBJECT_EMAIL);
+          if (s.phone_enc && channel !== 'email') base.phone = this.crypto.decrypt(String(s.phone_enc), SUBJECT_PHONE);
+        }
+      }
+      for (const hook of hooks.get(e.siteId)!) {
+        if (hook.events.length > 0 && !hook.events.includes(type)) continue;
+        const id = newId();
+        const payload: WebhookPayload = { id, ...base };
+        rows.push([id, hook.id, e.siteId, type, this.crypto.encrypt(JSON.stringify(payload), WEBHOOK_PAYLOAD_CONTEXT), 'pending', 0, e.occurredAt, e.occurredAt]);
+      }
+    }
+    for (let i = 0; i < rows.length; i += 200) {
+      const chunk = rows.slice(i, i + 200);
+      await tx.execute({
+        sql: `INSERT INTO webhook_deliveries (id, webhook_id, site_id, event_type, payload_enc, status, attempts, next_attempt_at, created_at) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?,?)').join(',')}`,
+        args: chunk.flat(),
+      });
+    }
+    return rows.length > 0;
+  }
+
+  /** Wakes this app's delivery loop once its write queue has committed what is pending. */
+  nudge(): void {
+    if (this.#listeners.size === 0) return;
+    void this.queue.idle().then(() => {
+      for (const listener of this.#listeners) listener();
+    });
+  }
+
+  decryptPayload(enc: string): string {
+    return this.crypto.decrypt(enc, WEBHOOK_PAYLOAD_CONTEXT);
+  }
+
+  decryptSecret(enc: string): string {
+    return this.crypto.decrypt(enc, WEBHOOK_SECRET_CONTEXT);
+  }
+}
+
+// Which app's Webhooks an append belongs to. A process normally has one database; tests
+// (and tools) may open several, so the transaction's own database file tells them apart.
+const registry = new Map<string, Set<Webhooks>>();
+let installed = false;
+
+function identity(url: string): string {
+  if (!url.startsWith('file:')) return url;
+  const bare = url.split('?')[0]!;
+  return resolve(bare.startsWith('file://') ? fileURLToPath(bare) : bare.slice('file:'.length));
+}
+
+/**
+ * Every app (services) on a database registers; the first writes the rows (they share the
+ * secret), and all are nudged, since any of them may run the delivery loop.
+ */
+function register(databaseUrl: string, webhooks: Webhooks): void {
+  const key = identity(databaseUrl);
+  const set = registry.get(key) ?? new Set<Webhooks>();
+  registry.delete(key); // the newest database last, for the fallback below
+  registry.set(key, set.add(webhooks));
+  if (installed) return;
+  installed = true;
+  onEventsAppended(async (tx, events, appended) => {
+    let any = false;
+    for (const e of events) {
+      if (e.subjectId !== null && OPT_OUTS.has(e.action)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return;
+    let targets: Set<Webhooks> | undefined;
+    if (registry.size === 1) targets = registry.values().next().value;
+    else {
+      const { rows } = await tx.execute('PRAGMA database_list');
+      const main = rows.find((r) => r.name === 'main');
+      const file = main?.file ? resolve(String(main.file)) : '';
+      targets = registry.get(file) ?? [...registry.values()].pop();
+    }
+    const first = targets?.values().next().value;
+    if (first && (await first.enqueue(tx, events, appended))) for (const w of targets!) w.nudge();
+  });
+}
+
+// Management (scope admin)
+
+const present = (r: { id: string; url: string; events: string[]; createdAt: number }): WebhookView => ({
+  id: r.id,
+  url: r.url,
+  events: r.events,
+  createdAt: new Date(r.createdAt).toISOString(),
+});
+
+export interface WebhookServices {
+  webhooks: Webhooks;
+  queue: WriteQueue;
+  db: Db;
+  now: () => number;
+}
+
+export async function createWebhook(ctx: WebhookServices, siteId: string, input: { url: string; events?: string[] }, actor: string): Promise<WebhookView & { secret: string }> {
+  const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+  const id = newId();
+  const events = [...new Set(input.events ?? [])];
+  const row = await ctx.queue.run(async (w) => {
+    const now = ctx.now();
+    const found = await w.tx.execute({ sql: 'SELECT 1 FROM sites WHERE id = ?', args: [siteId] });
+    if (!found.rows[0]) throw notFound('site');
+    await w.tx.execute({
+      sql: 'INSERT INTO webhooks (id, site_id, url, secret_enc, events, created_at) VALUES (?,?,?,?,?,?)',
+      args: [id, siteId, input.url, ctx.webhooks.crypto.encrypt(secret, WEBHOOK_SECRET_CONTEXT), JSON.stringify(events), now],
+    });
+    // The URL's origin only: a path or query may carry the receiver's own token.
+    await appendAudit(w, siteId, { actor, action: 'webhook.create', target: id, details: { origin: new URL(input.url).origin, events } }, now);
+    return { id, url: input.url, events, createdAt: now };
+  });
+  return { ...present(row), secret };
+}
+
+export async function listWebhooks(ctx: WebhookServices, siteId: string): Promise<WebhookView[]> {
+  const { rows } = await ctx.db.$client.execute({
+    sql: 'SELECT id, url, events, created_at FROM webhooks WHERE site_id = ? AND disabled_at IS NULL ORDER BY created_at, rowid',
+    args: [siteId],
+  });
+  return rows.map((r) => present({ id: String(r.id), url: String(r.url), events: JSON.parse(String(r.events)) as string[], createdAt: Number(r.created_at) }));
+}
+
+/** Disables the endpoint (its delivery history stays); deliveries not yet made are dropped. */
+export async function deleteWebhook(ctx: WebhookServices, siteId: string, id: string, actor: string): Promise<void> {
+  await ctx.queue.run(async (w) => {
+    const now = ctx.now();
+    const result = await w.tx.execute({ sql: 'UPDATE webhooks SET disabled_at = ? WHERE id = ? AND site_id = ? AND disabled_at IS NULL', args: [now, id, siteId] });
+    if (result.rowsAffected === 0) throw notFound('webhook');
+    await w.tx.execute({
+      sql: "UPDATE webhook_deliveries SET status = 'failed', last_error = 'disabled', locked_until = NULL WHERE webhook_id = ? AND status = 'pending'",
+      args: [id],
+    });
+    await appendAudit(w, siteId, { actor, action: 'webhook.delete', target: id, details: {} }, now);
+  });
+}
+
+// Delivery
+
+/** The signature header's value for `body` sent at `t` (unix seconds). */
+export function webhookSignature(secret: string, t: number, body: string): string {
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+}
+
+export interface WebhookDeliveryOptions {
+  queue: WriteQueue;
+  webhooks: Webhooks;
+  now?: () => number;
+  /** How often due deliveries are looked for without a nudge (default 30 s). */
+  pollMs?: number;
+  /** How long a claim holds before another loop may take the delivery (default 2 min). */
+  claimMs?: number;
+  /** First retry delay, doubled per attempt (default 30 s), capped at maxBackoffMs (default 1 h). */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** A delivery still failing this long after its event is given up (default 24 h). */
+  giveUpMs?: number;
+  /** Deliveries claimed (and sent concurrently) per round (default 20). */
+  batch?: number;
+  /** Per request (default 10 s). */
+  timeoutMs?: number;
+  log?: boolean;
+  fetch?: typeof fetch;
+}
+
+export interface WebhookReport {
+  delivered: number;
+  retried: number;
+  failed: number;
+}
+
+export class WebhookDelivery {
+  readonly #o: Required<WebhookDeliveryOptions>;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<WebhookReport> | undefined;
+  #again = false;
+  #stopped = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: WebhookDeliveryOptions) {
+    this.#o = {
+      now: Date.now,
+      pollMs: 30_000,
+      claimMs: 2 * 60_000,
+      backoffMs: 30_000,
+      maxBackoffMs: 60 * 60_000,
+      giveUpMs: 24 * 60 * 60_000,
+      batch: 20,
+      timeoutMs: 10_000,
+      log: false,
+      fetch: globalThis.fetch,
+      ...options,
+    };
+  }
+
+  start(): this {
+    this.#unsubscribe = this.#o.webhooks.onQueued(() => this.nudge());
+    this.#schedule(0);
+    return this;
+  }
+
+  nudge(): void {
+    if (this.#stopped) return;
+    if (this.#running) this.#again = true;
+    else this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    clearTimeout(this.#timer);
+    await this.#running?.catch(() => undefined);
+  }
+
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#loop(), ms);
+    this.#timer.unref();
+  }
+
+  async #loop(): Promise<void> {
+    if (this.#stopped || this.#running) return;
+    try {
+      do {
+        this.#again = false;
+        const report = await this.runOnce();
+        if (report.delivered + report.retried + report.failed >= this.#o.batch) this.#again = true;
+      } while (this.#again && !this.#stopped);
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', job: 'webhooks', error: error instanceof Error ? error.name : 'unknown' }));
+    }
+    if (!this.#stopped) this.#schedule(this.#nextPoll);
+  }
+
+  #nextPoll = 0;
+
+  /** One round: claim due deliveries, POST each, record the outcome. */
+  runOnce(): Promise<WebhookReport> {
+    if (this.#running) return this.#running;
+    this.#running = this.#round().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #round(): Promise<WebhookReport> {
+    const o = this.#o;
+    const report: WebhookReport = { delivered: 0, retried: 0, failed: 0 };
+    const now = o.now();
+    const claimed = await o.queue.run(async ({ tx }) => {
+      const result = await tx.execute({
+        sql: `UPDATE webhook_deliveries SET locked_until = ?, attempts = attempts + 1
+              WHERE id IN (SELECT id FROM webhook_deliveries
+                           WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
+                           ORDER BY next_attempt_at LIMIT ?)
+                AND status = 'pending'
+              RETURNING id, webhook_id, event_type, payload_enc, attempts, created_at`,
+        args: [now + o.claimMs, now, now, o.batch],
+      });
+      const rows = result.rows.map((r) => ({
+        id: String(r.id),
+        webhookId: String(r.webhook_id),
+        type: String(r.event_type),
+        payloadEnc: String(r.payload_enc),
+        attempts: Number(r.attempts),
+        createdAt: Number(r.created_at),
+      }));
+      const ids = [...new Set(rows.map((r) => r.webhookId))];
+      const hooks = new Map<string, { url: string; secretEnc: string; disabled: boolean }>();
+      if (ids.length) {
+        const found = await tx.execute({ sql: `SELECT id, url, secret_enc, disabled_at FROM webhooks WHERE id IN (${ids.map(() => '?').join(',')})`, args: ids });
+        for (const h of found.rows) hooks.set(String(h.id), { url: String(h.url), secretEnc: String(h.secret_enc), disabled: h.disabled_at !== null });
+      }
+      return rows.map((r) => ({ ...r, hook: hooks.get(r.webhookId) }));
+    });
+    await Promise.all(
+      claimed.map(async (row) => {
+        let error: string | undefined;
+        let permanent = false;
+        if (!row.hook || row.hook.disabled) {
+          error = 'disabled';
+          permanent = true;
+        } else {
+          try {
+            const body = this.#o.webhooks.decryptPayload(row.payloadEnc);
+            const t = Math.floor(o.now() / 1000);
+            const res = await o.fetch(row.hook.url, {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                'user-agent': 'Samtykke-Webhooks/1',
+                'samtykke-signature': webhookSignature(this.#o.webhooks.decryptSecret(row.hook.secretEnc), t, body),
+                'samtykke-delivery': row.id,
+                'samtykke-event': row.type,
+              },
+              body,
+              redirect: 'manual',
+              signal: AbortSignal.timeout(o.timeoutMs),
+            });
+            await res.body?.cancel().catch(() => undefined);
+            if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+          } catch (e) {
+            error = errorCode(e);
+          }
+        }
+        const done = o.now();
+        if (error === undefined) {
+          await o.queue.run(({ tx }) =>
+            tx.execute({
+              sql: "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?, locked_until = NULL, last_error = NULL WHERE id = ?",
+              args: [done, row.id],
+            }),
+          );
+          report.delivered++;
+          return;
+        }
+        const delay = Math.min(o.backoffMs * 2 ** (row.attempts - 1), o.maxBackoffMs);
+        const giveUp = permanent || done + delay - row.createdAt > o.giveUpMs;
+        await o.queue.run(({ tx }) =>
+          tx.execute({
+            sql: 'UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, locked_until = NULL, last_error = ? WHERE id = ?',
+            args: [giveUp ? 'failed' : 'pending', giveUp ? done : done + delay, error, row.id],
+          }),
+        );
+        if (giveUp) report.failed++;
+        else report.retried++;
+        if (o.log) {
+          const line = { level: giveUp ? 'error' : 'warn', webhook: giveUp ? 'failed' : 'retry', id: row.id, attempts: row.attempts, error, ...(giveUp ? {} : { retryInMs: delay }) };
+          (giveUp ? console.error : console.log)(JSON.stringify(line));
+        }
+      }),
+    );
+    // Sleep until the next retry is due (or the poll interval, whichever is sooner).
+    const { rows } = await o.webhooks.db.$client.execute("SELECT min(next_attempt_at) AS next FROM webhook_deliveries WHERE status = 'pending'");
+    const next = rows[0]?.next;
+    this.#nextPoll = next === null || next === undefined ? o.pollMs : Math.max(0, Math.min(o.pollMs, Number(next) - o.now()));
+    return report;
+  }
+}
+
+/** A short code for last_error, never the URL or the receiver's answer. */
+function errorCode(e: unknown): string {
+  const err = e as { name?: unknown; cause?: { code?: unknown } } | null;
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timeout';
+  const code = err?.cause?.code;
+  if (typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code)) return code;
+  return 'ESEND';
+}

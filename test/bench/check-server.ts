@@ -1,0 +1,55 @@
+/**
+ * The server half of `npm run bench:check`: the real server (startServer) on the database
+ * check.ts seeded, and a bare Hono route (the baseline) on another port, in this process,
+ * so the load generator does not share its event loop. Driven over IPC by check.ts:
+ *   → { type: 'ready', url, bareUrl }
+ *   ← { type: 'rss' }   → { type: 'rss', maxRssMb, rssMb }
+ *   ← { type: 'stop' }  → exits after closing
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { startServer } from '../../server/main';
+
+export type CheckServerMessage = { type: 'ready'; url: string; bareUrl: string } | { type: 'rss'; maxRssMb: number; rssMb: number };
+
+const send = (message: CheckServerMessage) => process.send!(message);
+
+async function main() {
+  if (!process.send) throw new Error('check-server.ts is started by check.ts (it needs an IPC channel)');
+  const running = await startServer(
+    {
+      port: 0,
+      databaseUrl: process.env.BENCH_DATABASE_URL!,
+      databaseAuthToken: undefined,
+      secret: process.env.BENCH_SECRET!,
+      publicUrl: 'http://localhost',
+      production: true,
+      logLevel: 'silent',
+      smtpUrl: undefined,
+      mailFrom: 'Bench <no-reply@localhost>',
+    },
+    { hostname: '127.0.0.1' },
+  );
+  // The baseline: a bare Hono route answering a small JSON body, same adapter, same process.
+  const bare = new Hono().get('/check', (c) => c.json({ allowed: true, reason: 'consented' }));
+  const bareServer: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: bare.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const address = bareServer.address();
+  const barePort = typeof address === 'object' && address ? address.port : 0;
+  process.on('message', (message: { type: string }) => {
+    if (message.type === 'rss') {
+      send({ type: 'rss', maxRssMb: process.resourceUsage().maxRSS / 1024, rssMb: process.memoryUsage.rss() / 1024 / 1024 });
+    } else if (message.type === 'stop') {
+      bareServer.close();
+      void running.close().then(() => process.exit(0));
+    }
+  });
+  process.on('disconnect', () => void running.close().finally(() => process.exit(1)));
+  send({ type: 'ready', url: running.url.replace('localhost', '127.0.0.1'), bareUrl: `http://127.0.0.1:${barePort}` });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

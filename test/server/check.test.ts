@@ -1,0 +1,349 @@
+/**
+ * Send checks (issue 5): every reason, produced by a real sequence of events, answered
+ * alike by the single check, the bulk check and the CSV check; bulk and CSV edge cases.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CHECK_REASONS } from '../../shared/enums';
+import { signInbound } from '../../server/services/sms';
+import { CsvParser } from '../../server/services/csv';
+import { makeApp, type TestApp, json, expectError, ISO } from './helpers';
+import { erase, pendingSignup, restrict, unsubscribe } from './check-flows';
+
+const SMS_SECRET = 'inbound-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+
+interface Answer {
+  allowed: boolean;
+  reason: string;
+  channel: string;
+  purpose: string;
+  since: string | null;
+  legalBasis: string;
+  wordingVersion: number | null;
+  source: string | null;
+  list?: string;
+}
+interface Bulk {
+  counts: { allowed: number; blocked: number; invalid: number };
+  results: (Omit<Answer, 'channel' | 'purpose' | 'legalBasis'> | { allowed: false; error: { code: string; message: string } })[];
+}
+
+type Contact = { email: string } | { phone: string };
+
+describe('send checks', () => {
+  let t: TestApp;
+  let checkKey: string;
+  let writeKey: string;
+
+  const record = async (body: Record<string, unknown>) => json(await t.call('POST', '/v1/sites/acme/consents', { body }), 201);
+  const single = async (purpose: string, c: Contact, key = checkKey) => {
+    const q = 'email' in c ? `email=${encodeURIComponent(c.email)}` : `phone=${encodeURIComponent(c.phone)}`;
+    return json<Answer>(await t.call('GET', `/v1/sites/acme/check?purpose=${purpose}&${q}`, { key }), 200);
+  };
+  const bulk = async (purpose: string, contacts: unknown[], key = checkKey) =>
+    json<Bulk>(await t.call('POST', '/v1/sites/acme/check', { body: { purpose, contacts }, key }), 200);
+  const csv = async (purpose: string, body: string, query = '', key = checkKey) => {
+    const res = await t.call('POST', `/v1/sites/acme/check.csv?purpose=${purpose}${query}`, { body, key, headers: { 'content-type': 'text/csv' } });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
+    return text;
+  };
+  const rows = (text: string) => {
+    const p = new CsvParser();
+    return [...p.push(text), ...p.end()].map((r) => r.fields);
+  };
+  /** The same verdict from all three forms. */
+  const expectAll = async (purpose: string, c: Contact, reason: string, allowed: boolean) => {
+    const one = await single(purpose, c);
+    assert.equal(one.reason, reason, `single check of ${JSON.stringify(c)}`);
+    assert.equal(one.allowed, allowed);
+    const many = await bulk(purpose, [c, { email: 'nobody-else@example.dk' }]);
+    const r = many.results[0]!;
+    assert.ok(!('error' in r));
+    assert.equal(r.reason, reason, 'bulk');
+    assert.equal(r.allowed, allowed);
+    assert.deepEqual({ ...r }, { allowed: one.allowed, reason: one.reason, since: one.since, wordingVersion: one.wordingVersion, source: one.source, ...(one.list ? { list: one.list } : {}) });
+    const column = 'email' in c ? 'email' : 'phone';
+    const out = rows(await csv(purpose, `${column}\r\n${'email' in c ? c.email : c.phone}\r\n`));
+    assert.deepEqual(out[0], [column, 'allowed', 'reason']);
+    assert.deepEqual(out[1]!.slice(1), [String(allowed), reason], 'csv');
+    return one;
+  };
+  const seen = new Set<string>();
+  const check = async (purpose: string, c: Contact, reason: string, allowed = false) => {
+    seen.add(reason);
+    return expectAll(purpose, c, reason, allowed);
+  };
+
+  before(async () => {
+    t = await makeApp();
+    const makeKey = async (name: string, scopes: string[]) =>
+      (await json<{ secret: string }>(await t.call('POST', '/v1/sites/acme/keys', { body: { name, scopes } }), 201)).secret;
+    checkKey = await makeKey('checker', ['check']);
+    writeKey = await makeKey('writer', ['write']);
+    await json(await t.call('POST', '/v1/sites/acme/purposes', { body: { key: 'sms-offers', channel: 'sms', legalBasis: '6-1-a', name: 'SMS offers' } }), 201);
+    await json(await t.call('POST', '/v1/sites/acme/purposes/sms-offers/wordings', { body: { texts: { da: { title: 'Tilbud på SMS', body: 'Ja tak. Svar STOP for at stoppe.' } } } }), 201);
+    await json(await t.call('POST', '/v1/sites/acme/purposes/sms-offers/wordings/1/publish', { body: {} }), 200);
+    await json(await t.call('PATCH', '/v1/sites/acme', { body: { smsInboundSecret: SMS_SECRET } }), 200);
+  });
+  after(() => t.close());
+
+  describe('every reason, through GET, POST and CSV alike', () => {
+    it('consented: an active grant, with its wording version, source and time', async () => {
+      await record({ email: 'yes@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1, source: 'web-form' });
+      const a = await check('e-marketing', { email: ' Yes@Example.DK ' }, 'consented', true);
+      assert.deepEqual([a.channel, a.purpose, a.legalBasis, a.wordingVersion, a.source], ['email', 'e-marketing', '6-1-a', 1, 'web-form']);
+      assert.match(a.since!, ISO);
+      assert.deepEqual(Object.keys(a).sort(), ['allowed', 'channel', 'legalBasis', 'purpose', 'reason', 'since', 'source', 'wordingVersion']);
+    });
+
+    it('no-consent: an unknown address, and a person without a grant for this purpose', async () => {
+      const a = await check('e-marketing', { email: 'stranger@example.dk' }, 'no-consent');
+      assert.deepEqual([a.since, a.wordingVersion, a.source], [null, null, null]);
+      await record({ email: 'other-purpose@example.dk', purpose: 'sales-and-service', action: 'grant' });
+      await check('e-marketing', { email: 'other-purpose@example.dk' }, 'no-consent');
+    });
+
+    it('legal-basis: a purpose on contract needs no grant, for strangers and customers alike', async () => {
+      await check('sales-and-service', { email: 'other-purpose@example.dk' }, 'legal-basis', true);
+      await check('sales-and-service', { email: 'stranger2@example.dk' }, 'legal-basis', true);
+    });
+
+    it('pending-confirmation: double opt-in not confirmed yet', async () => {
+      await pendingSignup(t, 'pending@example.dk');
+      await check('e-marketing', { email: 'pending@example.dk' }, 'pending-confirmation');
+    });
+
+    it('withdrawn and objected', async () => {
+      await record({ email: 'w@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      await record({ email: 'w@example.dk', purpose: 'e-marketing', action: 'withdraw' });
+      const w = await check('e-marketing', { email: 'w@example.dk' }, 'withdrawn');
+      assert.equal(w.wordingVersion, 1, 'the wording last agreed to is kept');
+      await record({ email: 'o@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      await record({ email: 'o@example.dk', purpose: 'e-marketing', action: 'object' });
+      await check('e-marketing', { email: 'o@example.dk' }, 'objected');
+      // An objection stops a purpose on a basis other than consent too.
+      await record({ email: 'o@example.dk', purpose: 'sales-and-service', action: 'object' });
+      await check('sales-and-service', { email: 'o@example.dk' }, 'objected');
+    });
+
+    it('unsubscribed: by the withdrawal’s cause, and by the suppression it leaves', async () => {
+      await record({ email: 'u1@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      await unsubscribe(t, 'u1@example.dk', { suppress: false });
+      await check('e-marketing', { email: 'u1@example.dk' }, 'unsubscribed');
+      await record({ email: 'u2@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      await unsubscribe(t, 'u2@example.dk', { suppress: true });
+      const a = await check('e-marketing', { email: 'u2@example.dk' }, 'unsubscribed');
+      assert.equal(a.wordingVersion, null, 'decided by the suppression');
+      // A grant after an unsubscribe does not beat the suppression.
+      await record({ email: 'u2@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      await check('e-marketing', { email: 'u2@example.dk' }, 'unsubscribed');
+    });
+
+    it('sms-stopped: a STOP text, for the number and for the person checked by e-mail', async () => {
+      await record({ phone: '+4520304050', email: 'sms@example.dk', purpose: 'sms-offers', action: 'grant', wordingVersion: 1 });
+      await check('sms-offers', { phone: '20 30 40 50' }, 'consented', true);
+      const raw = JSON.stringify({ from: '+4520304050', to: '1234', body: 'STOP', messageId: 'm-1' });
+      const res = await t.app.request('/v1/sites/acme/sms/inbound', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-samtykke-signature': signInbound(SMS_SECRET, raw, Date.now()) },
+        body: raw,
+      });
+      assert.equal(res.status, 200, await res.text());
+      await check('sms-offers', { phone: '+45 20 30 40 50' }, 'sms-stopped');
+      await check('sms-offers', { email: 'sms@example.dk' }, 'sms-stopped');
+      // The suppression alone (a number nobody had recorded) blocks too.
+      const raw2 = JSON.stringify({ from: '+4521212121', to: '1234', body: 'stop', messageId: 'm-2' });
+      await t.app.request('/v1/sites/acme/sms/inbound', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-samtykke-signature': signInbound(SMS_SECRET, raw2, Date.now()) },
+        body: raw2,
+      });
+      await check('sms-offers', { phone: '21212121' }, 'sms-stopped');
+    });
+
+    it('listed, bounced, complained: imported lists, named', async () => {
+      await record({ email: 'robinson@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      const imp = async (list: string, reason: string, body: string) =>
+        json<Record<string, number>>(
+          await t.call('POST', `/v1/sites/acme/suppressions/import?list=${list}&reason=${reason}`, { body, headers: { 'content-type': 'text/csv' } }),
+          200,
+        );
+      await imp('robinson', 'listed', 'email\nrobinson@example.dk\n');
+      const l = await check('e-marketing', { email: 'robinson@example.dk' }, 'listed');
+      assert.equal(l.list, 'robinson');
+      await imp('esp-bounces', 'bounced', 'bounced@example.dk\n');
+      await check('e-marketing', { email: 'bounced@example.dk' }, 'bounced');
+      await imp('esp-complaints', 'complained', 'complained@example.dk\n');
+      const c = await check('e-marketing', { email: 'complained@example.dk' }, 'complained');
+      assert.equal(c.list, 'esp-complaints');
+      // An e-mail suppression holds for purposes on the e-mail channel, not for a purpose on another channel.
+      await check('sales-and-service', { email: 'bounced@example.dk' }, 'legal-basis', true);
+    });
+
+    it('restricted beats a grant', async () => {
+      await record({ email: 'r@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      await restrict(t, 'r@example.dk');
+      await check('e-marketing', { email: 'r@example.dk' }, 'restricted');
+      await check('sales-and-service', { email: 'r@example.dk' }, 'restricted');
+    });
+
+    it('erased: found only through the suppression; beats everything', async () => {
+      await record({ email: 'gone@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      const subjectId = await erase(t, 'gone@example.dk');
+      const a = await check('e-marketing', { email: 'gone@example.dk' }, 'erased');
+      assert.deepEqual([a.wordingVersion, a.source], [null, null]);
+      await check('sales-and-service', { email: 'GONE@example.dk' }, 'erased');
+      const bySubject = await bulk('e-marketing', [{ subjectId }]);
+      assert.equal((bySubject.results[0] as Answer).reason, 'erased');
+    });
+
+    it('covers every reason', () => {
+      assert.deepEqual([...seen].sort(), [...CHECK_REASONS].sort());
+    });
+  });
+
+  describe('precedence', () => {
+    it('a suppression beats a grant; erased beats a list', async () => {
+      await record({ email: 'both@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      await t.call('POST', '/v1/sites/acme/suppressions/import?list=robinson', { body: 'both@example.dk\n', headers: { 'content-type': 'text/csv' } });
+      assert.equal((await single('e-marketing', { email: 'both@example.dk' })).reason, 'listed');
+      await erase(t, 'both@example.dk');
+      assert.equal((await single('e-marketing', { email: 'both@example.dk' })).reason, 'erased');
+    });
+
+    it('a phone number checked for an e-mail purpose finds the person’s e-mail state', async () => {
+      await record({ phone: '+4530303030', email: 'dual@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      assert.equal((await single('e-marketing', { phone: '30303030' })).reason, 'consented');
+      await t.call('POST', '/v1/sites/acme/suppressions/import?list=bl&reason=bounced', { body: 'dual@example.dk\n', headers: { 'content-type': 'text/csv' } });
+      assert.equal((await single('e-marketing', { phone: '30303030' })).reason, 'bounced');
+    });
+  });
+
+  describe('errors', () => {
+    it('needs the check scope', async () => {
+      await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=e-marketing&email=a@example.dk', { key: writeKey }), 403);
+      await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=e-marketing&email=a@example.dk', { key: null }), 401);
+    });
+
+    it('answers 400 for a bad query, an unknown purpose or a cookie category, without echoing the address', async () => {
+      const e1 = await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=e-marketing&email=not-an-address', { key: checkKey }), 400);
+      assert.doesNotMatch(JSON.stringify(e1), /not-an-address/);
+      await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=e-marketing', { key: checkKey }), 400);
+      await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=e-marketing&email=a@example.dk&phone=12345678', { key: checkKey }), 400);
+      await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=nope&email=a@example.dk', { key: checkKey }), 400, 'unknown_purpose');
+      await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=marketing&email=a@example.dk', { key: checkKey }), 400, 'not_checkable');
+      const e2 = await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=sms-offers&phone=12', { key: checkKey }), 400);
+      assert.doesNotMatch(JSON.stringify(e2), /"12"/);
+    });
+  });
+
+  describe('bulk', () => {
+    it('answers in input order; a malformed entry gets its own error', async () => {
+      const b = await bulk('e-marketing', [
+        { email: 'yes@example.dk' },
+        { email: 'not an address' },
+        null,
+        { email: 'a@example.dk', phone: '+4520304050' },
+        { phone: 12345678 },
+        { phone: 'abc' },
+        { subjectId: 'x' },
+        'yes@example.dk',
+        { email: 'stranger@example.dk' },
+      ]);
+      assert.equal(b.results.length, 9);
+      assert.equal((b.results[0] as Answer).reason, 'consented');
+      for (const i of [1, 2, 3, 4, 5, 6, 7]) {
+        const r = b.results[i]!;
+        assert.ok('error' in r, `entry ${i} is an error`);
+        assert.equal(r.allowed, false);
+        assert.doesNotMatch(r.error.message, /not an address|example|abc/);
+      }
+      assert.equal((b.results[8] as Answer).reason, 'no-consent');
+      assert.deepEqual(b.counts, { allowed: 1, blocked: 1, invalid: 7 });
+    });
+
+    it('checks by subject id', async () => {
+      const s = await json<{ id: string }>(await t.call('GET', '/v1/sites/acme/subjects?email=yes@example.dk'), 200);
+      const b = await bulk('e-marketing', [{ subjectId: s.id }, { subjectId: 'AAAAAAAAAAAAAAAAAAAAAA' }]);
+      assert.equal((b.results[0] as Answer).reason, 'consented');
+      assert.equal((b.results[1] as Answer).reason, 'no-consent');
+    });
+
+    it('refuses more than 100,000 contacts with 413 too_many_contacts; takes exactly 100,000', async () => {
+      const contacts = Array.from({ length: 100_001 }, (_, i) => ({ email: `p${i}@example.dk` }));
+      await expectError(await t.call('POST', '/v1/sites/acme/check', { body: { purpose: 'e-marketing', contacts }, key: checkKey }), 413, 'too_many_contacts');
+      const ok = await bulk('e-marketing', contacts.slice(0, 100_000));
+      assert.equal(ok.results.length, 100_000);
+      assert.equal(ok.counts.blocked, 100_000);
+    });
+
+    it('validates the envelope', async () => {
+      await expectError(await t.call('POST', '/v1/sites/acme/check', { body: { purpose: 'e-marketing' }, key: checkKey }), 400);
+      await expectError(await t.call('POST', '/v1/sites/acme/check', { body: { purpose: 'e-marketing', contacts: {} }, key: checkKey }), 400);
+      await expectError(await t.call('POST', '/v1/sites/acme/check', { body: '{"purpose":', key: checkKey }), 400);
+      await expectError(await t.call('POST', '/v1/sites/acme/check', { body: 'x', key: checkKey, headers: { 'content-type': 'text/plain' } }), 415);
+    });
+  });
+
+  describe('CSV', () => {
+    it('keeps the rows, quoting, BOM and CRLF; drops blank lines; marks malformed rows invalid', async () => {
+      const input =
+        '\uFEFFname,email,note\r\n' +
+        '"Hansen, Anne",yes@example.dk,"said ""yes"""\r\n' +
+        '\r\n' +
+        'Bo,stranger@example.dk,"two\r\nlines"\r\n' +
+        'Cy,,empty address\r\n' +
+        'Di,not-an-address,x\r\n' +
+        'Ed,"yes@example.dk"junk,broken\r\n' +
+        '   \r\n' +
+        'Fi,robinson@example.dk';
+      const out = await csv('e-marketing', input);
+      assert.ok(!out.startsWith('\uFEFF'));
+      assert.ok(out.includes('\r\n'));
+      assert.deepEqual(rows(out), [
+        ['name', 'email', 'note', 'allowed', 'reason'],
+        ['Hansen, Anne', 'yes@example.dk', 'said "yes"', 'true', 'consented'],
+        ['Bo', 'stranger@example.dk', 'two\r\nlines', 'false', 'no-consent'],
+        ['Cy', '', 'empty address', 'false', 'invalid'],
+        ['Di', 'not-an-address', 'x', 'false', 'invalid'],
+        ['Ed', 'yes@example.dkjunk', 'broken', 'false', 'invalid'],
+        ['Fi', 'robinson@example.dk', 'false', 'listed'],
+      ]);
+    });
+
+    it('takes the first column without a header, LF line ends, phones and e-mails mixed', async () => {
+      const out = await csv('sms-offers', '+4520304050\n21212121,x\nsms@example.dk\n');
+      assert.deepEqual(rows(out), [
+        ['+4520304050', 'false', 'sms-stopped'],
+        ['21212121', 'x', 'false', 'sms-stopped'],
+        ['sms@example.dk', 'false', 'sms-stopped'],
+      ]);
+      assert.ok(!out.includes('\r'));
+    });
+
+    it('uses the column named in the query; an unknown one is 400', async () => {
+      const out = await csv('e-marketing', 'id;x,Kontakt\n1,yes@example.dk\n', '&column=kontakt');
+      assert.deepEqual(rows(out), [['id;x', 'Kontakt', 'allowed', 'reason'], ['1', 'yes@example.dk', 'true', 'consented']]);
+      const res = await t.call('POST', '/v1/sites/acme/check.csv?purpose=e-marketing&column=nope', { body: 'a,b\n1,2\n', key: checkKey, headers: { 'content-type': 'text/csv' } });
+      await expectError(res, 400, 'unknown_column');
+    });
+
+    it('answers an empty body with an empty CSV; refuses other content types', async () => {
+      assert.equal(await csv('e-marketing', ''), '');
+      await expectError(await t.call('POST', '/v1/sites/acme/check.csv?purpose=e-marketing', { body: '{}', key: checkKey }), 415);
+      await expectError(await t.call('POST', '/v1/sites/acme/check.csv?purpose=nope', { body: 'a@b.dk', key: checkKey, headers: { 'content-type': 'text/csv' } }), 400, 'unknown_purpose');
+    });
+
+    it('is not held to the 1 MB body limit (streamed, answered in batches)', async () => {
+      const lines = ['email'];
+      for (let i = 0; i < 60_000; i++) lines.push(`"person${i}@example.dk"`);
+      const body = lines.join('\n');
+      assert.ok(body.length > 1024 * 1024);
+      const out = rows(await csv('e-marketing', body));
+      assert.equal(out.length, 60_001);
+      assert.deepEqual(out[60_000], ['person59999@example.dk', 'false', 'no-consent']);
+    });
+  });
+});
