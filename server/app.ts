@@ -89,7 +89,7 @@ export function createServices(
   const cookieConfigs = new CookieConfigs(context);
   context.catalog.onInvalidate((siteId) => cookieConfigs.invalidate(siteId));
   const publicUrl = (options.publicUrl ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '');
-  const webhooks = new Webhooks(crypto, queue, options.database.db, options.database.url);
+  const webhooks = new Webhooks(crypto, queue, options.database.db);
   return { ...context, database: options.database, cookieConfigs, publicUrl, webhooks };
 }
 

@@ -11,12 +11,15 @@ import type { Client, Transaction } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import * as schema from './schema';
 import type { Db } from './client';
+import type { AppendHook } from '../services/events';
 
 export interface WriteContext {
   /** Raw statements, for the hot path. */
   tx: Transaction;
   /** The same transaction through drizzle, for everything else. */
   db: Db;
+  /** Run by appendEvents inside this transaction (e.g. the webhook outbox). */
+  appendHooks: readonly AppendHook[];
 }
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -38,11 +41,21 @@ export class WriteQueue {
   #pending: Job[] = [];
   #flushing: Promise<void> | null = null;
   readonly stats = { transactions: 0, jobs: 0 };
+  readonly #appendHooks: AppendHook[] = [];
 
   constructor(
     private readonly writer: Client,
     private readonly maxBatch = 512,
   ) {}
+
+  /** Adds a hook every appendEvents in this queue's transactions runs; returns its removal. */
+  onAppend(hook: AppendHook): () => void {
+    this.#appendHooks.push(hook);
+    return () => {
+      const i = this.#appendHooks.indexOf(hook);
+      if (i >= 0) this.#appendHooks.splice(i, 1);
+    };
+  }
 
   /** Runs `work` in the next group transaction; resolves once that transaction has committed. */
   run<T>(work: (ctx: WriteContext) => Promise<T>): Promise<T> {
@@ -124,7 +137,7 @@ export class WriteQueue {
     this.#inTransaction = true;
     try {
       tx = await this.writer.transaction('write');
-      const ctx = writeContext(tx);
+      const ctx = writeContext(tx, this.#appendHooks);
       const unit = async <T>(work: () => Promise<T>): Promise<Outcome<T>> => {
         if (!alone) return inSavepoint(tx!, async () => ({ ok: true, value: await work() }));
         try {
@@ -159,10 +172,11 @@ export class WriteQueue {
 }
 
 /** The drizzle wrapper costs as much as a statement to build, so only jobs that use it pay for it. */
-function writeContext(tx: Transaction): WriteContext {
+function writeContext(tx: Transaction, appendHooks: readonly AppendHook[]): WriteContext {
   let db: Db | undefined;
   return {
     tx,
+    appendHooks,
     get db() {
       return (db ??= drizzle(tx as unknown as Client, { schema }));
     },

@@ -171,6 +171,6 @@ export async function recordCookieChoice(
     occurredAt: now,
     evidence: evidence(),
   });
-  await ctx.queue.run((w) => appendEvents(w.tx, events));
+  await ctx.queue.run((w) => appendEvents(w, events));
   return { consentId: body.consentId, recordedAt: new Date(now).toISOString() };
 }

@@ -47,14 +47,14 @@ export function eventHashContent(e: Omit<NewEvent, 'evidence'> & { seq: number; 
 
 /**
  * Told of every batch of appended events, inside its transaction (the webhook outbox
- * registers here). Called with the events and their ids in the same order.
+ * registers one on its app's write queue). Called with the events and their ids in order.
  */
 export type AppendHook = (tx: Transaction, events: readonly NewEvent[], appended: readonly AppendedEvent[]) => Promise<void>;
-const appendHooks = new Set<AppendHook>();
 
-export function onEventsAppended(hook: AppendHook): () => void {
-  appendHooks.add(hook);
-  return () => appendHooks.delete(hook);
+/** Where events are appended: a write transaction and the hooks of the queue running it. */
+export interface AppendTarget {
+  tx: Transaction;
+  appendHooks?: readonly AppendHook[];
 }
 
 const COLUMNS =
@@ -62,7 +62,8 @@ const COLUMNS =
 const ROWS_PER_INSERT = 140; // 14 columns: well under SQLite's bound-parameter limit
 
 /** Appends events in order, chained per site; returns their ids and sequence numbers in input order. */
-export async function appendEvents(tx: Transaction, events: NewEvent[]): Promise<AppendedEvent[]> {
+export async function appendEvents(w: AppendTarget, events: NewEvent[]): Promise<AppendedEvent[]> {
+  const { tx } = w;
   if (events.length === 0) return [];
   const heads = new Map<string, { seq: number; hash: string }>();
   for (const siteId of new Set(events.map((e) => e.siteId))) {
@@ -97,6 +98,6 @@ export async function appendEvents(tx: Transaction, events: NewEvent[]): Promise
     await tx.execute({ sql: 'UPDATE sites SET ledger_seq = ?, ledger_head = ? WHERE id = ?', args: [head.seq, head.hash, siteId] });
   }
   const appended = placed.map((p) => ({ id: ids.get(`${p.siteId}\0${p.seq}`)!, ...p }));
-  for (const hook of appendHooks) await hook(tx, events, appended);
+  for (const hook of w.appendHooks ?? []) await hook(tx, events, appended);
   return appended;
 }

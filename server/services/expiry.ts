@@ -39,7 +39,7 @@ export async function expirePending(ctx: ServiceContext): Promise<ExpiryReport> 
       });
       if (rows.length === 0) return 0;
       const appended = await appendEvents(
-        w.tx,
+        w,
         rows.map((r) => ({
           siteId: String(r.site_id),
           subjectId: String(r.subject_id),

@@ -292,7 +292,7 @@ async function writeConsents(w: WriteContext, items: PreparedConsent[], now: num
   }
   const toWrite = [...items.keys()].filter((i) => !outcomes[i]);
   const appended = await appendEvents(
-    tx,
+    w,
     toWrite.map((i) => {
       const item = items[i]!;
       return {

@@ -294,7 +294,7 @@ export async function eraseSubjectTx(
   now: number,
 ): Promise<void> {
   const { tx } = w;
-  const [erase] = await appendEvents(tx, [
+  const [erase] = await appendEvents(w, [
     {
       siteId: subject.siteId,
       subjectId: subject.id,

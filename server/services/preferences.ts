@@ -185,7 +185,7 @@ export async function togglePurpose(ctx: LinkContext, person: Person, key: strin
     else action = state?.status === 'objected' ? null : 'object';
     if (action) {
       const status = action === 'grant' ? 'granted' : action === 'withdraw' ? 'withdrawn' : 'objected';
-      const [event] = await appendEvents(w.tx, [
+      const [event] = await appendEvents(w, [
         {
           siteId: site.id,
           subjectId: subject.id,
@@ -278,7 +278,7 @@ export async function rectify(ctx: LinkContext, person: Person, patch: { name?: 
 }
 
 async function rectifyEvent(ctx: LinkContext, w: WriteContext, subject: SubjectRow, field: 'name' | 'email', sourceId: string | null, meta: RequestMeta, now: number) {
-  await appendEvents(w.tx, [
+  await appendEvents(w, [
     {
       siteId: subject.siteId,
       subjectId: subject.id,
@@ -330,7 +330,7 @@ export async function setRestricted(ctx: LinkContext, person: Person, restricted
   await withSubject(ctx, person, async (w, subject, now) => {
     if (subject.restricted === restricted) return;
     await w.db.update(subjects).set({ restricted, updatedAt: now }).where(eq(subjects.id, subject.id));
-    await appendEvents(w.tx, [
+    await appendEvents(w, [
       {
         siteId: subject.siteId,
         subjectId: subject.id,

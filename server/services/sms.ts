@@ -234,7 +234,8 @@ export async function handleInboundSms(ctx: ServiceContext, site: SiteRow, msg: 
   // provider), never the text; encrypted, and scrubbed with the person on erasure.
   const evidence = () => sealEvidence(ctx.crypto, buildEvidence({ note: `SMS keyword ${keyword.word} (${msg.provider} message ${msg.messageId})` }, meta));
 
-  return ctx.queue.run(async ({ tx }) => {
+  return ctx.queue.run(async (w) => {
+    const { tx } = w;
     const now = ctx.now();
     const done = await tx.execute({
       sql: 'SELECT action, reply FROM sms_messages WHERE site_id = ? AND provider = ? AND message_key = ?',
@@ -274,7 +275,7 @@ export async function handleInboundSms(ctx: ServiceContext, site: SiteRow, msg: 
       const base = { siteId, subjectId, visitorId: null, action: 'sms-stop' as const, wordingVersionId: null, sourceId, actor, occurredAt: now };
       // One event per purpose withdrawn; a STOP that changes no purpose is still recorded once.
       const events: NewEvent[] = (granted.length ? granted : [null]).map((purposeId) => ({ ...base, purposeId, evidence: evidence() }));
-      const appended = await appendEvents(tx, events);
+      const appended = await appendEvents(w, events);
       for (const [i, purposeId] of granted.entries()) {
         await tx.execute({
           sql: "UPDATE consent_states SET status = 'withdrawn', source_id = ?, event_id = ?, updated_at = ? WHERE subject_id = ? AND purpose_id = ?",
@@ -302,7 +303,7 @@ export async function handleInboundSms(ctx: ServiceContext, site: SiteRow, msg: 
         : [];
     if (restorable.length === 0) return remember('nothing-to-restart', replyText(site, 'nothing'));
     const appended = await appendEvents(
-      tx,
+      w,
       restorable.map((r) => ({
         siteId,
         subjectId: subjectId!,

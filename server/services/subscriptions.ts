@@ -259,7 +259,7 @@ async function writeSignup(ctx: LinkContext, w: WriteContext, s: SignupWrite): P
     occurredAt: now,
     evidence: sealedEvidence(ctx, { pageUrl: s.page, formId: 'consent-signup', lang: t.lang }, s.meta),
   }));
-  const appended = await appendEvents(w.tx, events);
+  const appended = await appendEvents(w, events);
   for (const [i, t] of todo.entries()) {
     await w.tx.execute({
       sql:
@@ -315,7 +315,7 @@ export async function confirmSignup(ctx: LinkContext, site: SiteRow, subjectId: 
     const pending = await w.db.select().from(consentStates).where(and(eq(consentStates.subjectId, subject.id), eq(consentStates.status, 'pending')));
     if (pending.length === 0) return false;
     const appended = await appendEvents(
-      w.tx,
+      w,
       pending.map((p) => ({
         siteId: site.id,
         subjectId: subject.id,
@@ -447,7 +447,7 @@ export async function withdrawChannel(
   const base = { siteId: o.site.id, subjectId: o.subject.id, visitorId: null, action: o.action, wordingVersionId: null, sourceId: o.sourceId, actor: PERSON_ACTOR, occurredAt: o.now };
   const targets: (string | null)[] = states.length ? states : [o.suppressionPurpose];
   const appended = await appendEvents(
-    w.tx,
+    w,
     targets.map((purposeId) => ({ ...base, purposeId, evidence: sealedEvidence(ctx, { note: o.note }, o.meta) })),
   );
   for (const [i, purposeId] of states.entries()) {

@@ -2,8 +2,8 @@
  * Outbound webhooks: every opt-out (withdraw, object, unsubscribe, SMS stop, erasure) of a
  * person is told to each of the site's webhook endpoints. A delivery row is written to the
  * `webhook_deliveries` outbox in the very transaction that appends the event (a hook on
- * appendEvents), so an event and its deliveries commit together or not at all, whichever
- * flow wrote the event. A delivery loop (like the mail loop) claims due rows with
+ * the app's write queue, run by appendEvents), so an event and its deliveries commit
+ * together or not at all, whichever flow wrote the event. A delivery loop (like the mail loop) claims due rows with
  * UPDATE … RETURNING and `locked_until`, so several instances never send one twice at the
  * same time, and retries with exponential backoff for up to 24 hours. A restart loses
  * nothing: the outbox is in the database.
@@ -13,8 +13,6 @@
  * blind-index hashes.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { InValue, Transaction } from '@libsql/client';
 import type { WriteQueue } from '../db/write-queue';
 import type { Db } from '../db/client';
@@ -22,7 +20,7 @@ import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookPayload } from '../../sh
 import type { Crypto } from './crypto';
 import { newId } from './crypto';
 import { notFound } from './errors';
-import { onEventsAppended, type AppendedEvent, type NewEvent } from './events';
+import type { AppendedEvent, NewEvent } from './events';
 import { SUBJECT_EMAIL, SUBJECT_PHONE } from './ledger';
 import { appendAudit } from './audit';
 
@@ -46,9 +44,11 @@ export class Webhooks {
     readonly crypto: Crypto,
     readonly queue: WriteQueue,
     readonly db: Db,
-    databaseUrl: string,
   ) {
-    register(databaseUrl, this);
+    // Every event appended through this app's queue, whichever flow appends it.
+    queue.onAppend(async (tx, events, appended) => {
+      if (await this.enqueue(tx, events, appended)) this.nudge();
+    });
   }
 
   onQueued(listener: () => void): () => void {
@@ -148,50 +148,6 @@ export class Webhooks {
   decryptSecret(enc: string): string {
     return this.crypto.decrypt(enc, WEBHOOK_SECRET_CONTEXT);
   }
-}
-
-// Which app's Webhooks an append belongs to. A process normally has one database; tests
-// (and tools) may open several, so the transaction's own database file tells them apart.
-const registry = new Map<string, Set<Webhooks>>();
-let installed = false;
-
-function identity(url: string): string {
-  if (!url.startsWith('file:')) return url;
-  const bare = url.split('?')[0]!;
-  return resolve(bare.startsWith('file://') ? fileURLToPath(bare) : bare.slice('file:'.length));
-}
-
-/**
- * Every app (services) on a database registers; the first writes the rows (they share the
- * secret), and all are nudged, since any of them may run the delivery loop.
- */
-function register(databaseUrl: string, webhooks: Webhooks): void {
-  const key = identity(databaseUrl);
-  const set = registry.get(key) ?? new Set<Webhooks>();
-  registry.delete(key); // the newest database last, for the fallback below
-  registry.set(key, set.add(webhooks));
-  if (installed) return;
-  installed = true;
-  onEventsAppended(async (tx, events, appended) => {
-    let any = false;
-    for (const e of events) {
-      if (e.subjectId !== null && OPT_OUTS.has(e.action)) {
-        any = true;
-        break;
-      }
-    }
-    if (!any) return;
-    let targets: Set<Webhooks> | undefined;
-    if (registry.size === 1) targets = registry.values().next().value;
-    else {
-      const { rows } = await tx.execute('PRAGMA database_list');
-      const main = rows.find((r) => r.name === 'main');
-      const file = main?.file ? resolve(String(main.file)) : '';
-      targets = registry.get(file) ?? [...registry.values()].pop();
-    }
-    const first = targets?.values().next().value;
-    if (first && (await first.enqueue(tx, events, appended))) for (const w of targets!) w.nudge();
-  });
 }
 
 // Management (scope admin)
