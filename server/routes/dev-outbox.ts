@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/env';
 import { listDevOutbox, type DevOutboxEntry } from '../services/mail';
+import { escapeHtml } from '../services/mail-templates';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -25,9 +26,6 @@ export const devOutboxRoutes = new Hono<AppEnv>()
     return c.html(page(messages));
   });
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
 
 /** Escapes the text and turns http(s) URLs into links. */
 function linkify(text: string): string {

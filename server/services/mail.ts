@@ -14,6 +14,7 @@ import { mailOutbox } from '../db/schema';
 import type { Crypto } from './crypto';
 import { newId } from './crypto';
 import { AppError } from './errors';
+import { OutboxLoop } from './outbox-loop';
 
 export type MailKind = 'confirm' | 'receipt' | 'magic-link' | 'test' | (string & {});
 export type MailStatus = 'pending' | 'sent' | 'failed' | 'dev';
@@ -204,11 +205,7 @@ export interface DeliveryReport {
 export class MailDelivery {
   readonly #o: Required<Omit<DeliveryOptions, 'transport'>>;
   readonly #transport: Transporter;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<DeliveryReport> | undefined;
-  #again = false;
-  #stopped = false;
-  #unsubscribe: (() => void) | undefined;
+  readonly #loop: OutboxLoop<DeliveryReport>;
 
   constructor(options: DeliveryOptions) {
     this.#o = {
@@ -223,59 +220,35 @@ export class MailDelivery {
       ...options,
     };
     this.#transport = options.transport ?? nodemailer.createTransport(options.smtpUrl);
+    this.#loop = new OutboxLoop({
+      job: 'mail',
+      round: () => this.#round(),
+      handled: (r) => r.sent + r.retried + r.failed,
+      batch: this.#o.batch,
+      nextPollMs: () => this.#o.pollMs,
+    });
   }
 
   /** Starts polling and listens for newly queued messages. */
   start(): this {
-    this.#unsubscribe = this.#o.mail.onQueued(() => this.nudge());
-    this.#schedule(0);
+    this.#loop.start((listener) => this.#o.mail.onQueued(listener));
     return this;
   }
 
   /** Sends due messages now rather than at the next poll. */
   nudge(): void {
-    if (this.#stopped) return;
-    if (this.#running) this.#again = true;
-    else this.#schedule(0);
+    this.#loop.nudge();
   }
 
   /** Stops the loop, waits for a round in progress, and closes the SMTP connections. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#unsubscribe?.();
-    clearTimeout(this.#timer);
-    await this.#running?.catch(() => undefined);
+    await this.#loop.stop();
     this.#transport.close();
-  }
-
-  #schedule(ms: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#loop(), ms);
-    this.#timer.unref();
-  }
-
-  async #loop(): Promise<void> {
-    if (this.#stopped || this.#running) return;
-    try {
-      do {
-        this.#again = false;
-        const report = await this.runOnce();
-        // A full batch means more may be waiting.
-        if (report.sent + report.retried + report.failed >= this.#o.batch) this.#again = true;
-      } while (this.#again && !this.#stopped);
-    } catch (error) {
-      console.error(JSON.stringify({ level: 'error', job: 'mail', error: error instanceof Error ? error.name : 'unknown' }));
-    }
-    if (!this.#stopped) this.#schedule(this.#o.pollMs);
   }
 
   /** One round: claim due messages, send each, record the outcome. */
   runOnce(): Promise<DeliveryReport> {
-    if (this.#running) return this.#running;
-    this.#running = this.#round().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#loop.runOnce();
   }
 
   async #round(): Promise<DeliveryReport> {

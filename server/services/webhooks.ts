@@ -23,6 +23,7 @@ import { notFound } from './errors';
 import type { AppendedEvent, NewEvent } from './events';
 import { SUBJECT_EMAIL, SUBJECT_PHONE } from './ledger';
 import { appendAudit } from './audit';
+import { OutboxLoop } from './outbox-loop';
 
 export const WEBHOOK_SECRET_CONTEXT = 'webhooks.secret';
 export const WEBHOOK_PAYLOAD_CONTEXT = 'webhook_deliveries.payload';
@@ -243,11 +244,9 @@ export interface WebhookReport {
 
 export class WebhookDelivery {
   readonly #o: Required<WebhookDeliveryOptions>;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<WebhookReport> | undefined;
-  #again = false;
-  #stopped = false;
-  #unsubscribe: (() => void) | undefined;
+  readonly #loop: OutboxLoop<WebhookReport>;
+  /** Until the next retry is due, or the poll interval, whichever is sooner (set by each round). */
+  #nextPoll = 0;
 
   constructor(options: WebhookDeliveryOptions) {
     this.#o = {
@@ -263,56 +262,34 @@ export class WebhookDelivery {
       fetch: globalThis.fetch,
       ...options,
     };
+    this.#loop = new OutboxLoop({
+      job: 'webhooks',
+      round: () => this.#round(),
+      handled: (r) => r.delivered + r.retried + r.failed,
+      batch: this.#o.batch,
+      nextPollMs: () => this.#nextPoll,
+    });
   }
 
+  /** Starts polling and listens for newly queued deliveries. */
   start(): this {
-    this.#unsubscribe = this.#o.webhooks.onQueued(() => this.nudge());
-    this.#schedule(0);
+    this.#loop.start((listener) => this.#o.webhooks.onQueued(listener));
     return this;
   }
 
+  /** Delivers due rows now rather than at the next poll. */
   nudge(): void {
-    if (this.#stopped) return;
-    if (this.#running) this.#again = true;
-    else this.#schedule(0);
+    this.#loop.nudge();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#unsubscribe?.();
-    clearTimeout(this.#timer);
-    await this.#running?.catch(() => undefined);
+  /** Stops the loop and waits for a round in progress. */
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
-
-  #schedule(ms: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#loop(), ms);
-    this.#timer.unref();
-  }
-
-  async #loop(): Promise<void> {
-    if (this.#stopped || this.#running) return;
-    try {
-      do {
-        this.#again = false;
-        const report = await this.runOnce();
-        if (report.delivered + report.retried + report.failed >= this.#o.batch) this.#again = true;
-      } while (this.#again && !this.#stopped);
-    } catch (error) {
-      console.error(JSON.stringify({ level: 'error', job: 'webhooks', error: error instanceof Error ? error.name : 'unknown' }));
-    }
-    if (!this.#stopped) this.#schedule(this.#nextPoll);
-  }
-
-  #nextPoll = 0;
 
   /** One round: claim due deliveries, POST each, record the outcome. */
   runOnce(): Promise<WebhookReport> {
-    if (this.#running) return this.#running;
-    this.#running = this.#round().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#loop.runOnce();
   }
 
   async #round(): Promise<WebhookReport> {

@@ -1,0 +1,77 @@
+/**
+ * The scheduling half of a transactional outbox's delivery (mail, webhooks): run a round
+ * now when told something was queued, again at once while rounds come back full, and
+ * otherwise every poll interval; one round at a time; stop cleanly. What a round does
+ * (claim due rows, send them, record outcomes) belongs to the caller.
+ */
+export interface OutboxLoopOptions<R> {
+  /** Name in the error log line. */
+  job: string;
+  /** One round; resolves with its report. */
+  round: () => Promise<R>;
+  /** Rows a round handled: a full batch means more may be waiting. */
+  handled: (report: R) => number;
+  batch: number;
+  /** Delay before the next round when nothing nudges (may depend on what is due). */
+  nextPollMs: () => number;
+}
+
+export class OutboxLoop<R> {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<R> | undefined;
+  #again = false;
+  #stopped = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly o: OutboxLoopOptions<R>) {}
+
+  /** Starts polling; `subscribe` registers a listener told of newly queued rows. */
+  start(subscribe?: (listener: () => void) => () => void): void {
+    this.#unsubscribe = subscribe?.(() => this.nudge());
+    this.#schedule(0);
+  }
+
+  /** Runs a round now rather than at the next poll. */
+  nudge(): void {
+    if (this.#stopped) return;
+    if (this.#running) this.#again = true;
+    else this.#schedule(0);
+  }
+
+  /** Stops the loop and waits for a round in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    clearTimeout(this.#timer);
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** One round, or the one already in progress. */
+  runOnce(): Promise<R> {
+    if (this.#running) return this.#running;
+    this.#running = this.o.round().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#loop(), ms);
+    this.#timer.unref();
+  }
+
+  async #loop(): Promise<void> {
+    if (this.#stopped || this.#running) return;
+    try {
+      do {
+        this.#again = false;
+        const report = await this.runOnce();
+        if (this.o.handled(report) >= this.o.batch) this.#again = true;
+      } while (this.#again && !this.#stopped);
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', job: this.o.job, error: error instanceof Error ? error.name : 'unknown' }));
+    }
+    if (!this.#stopped) this.#schedule(this.o.nextPollMs());
+  }
+}
