@@ -5,10 +5,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHECK_REASONS } from '../../shared/enums';
-import { signInbound } from '../../server/services/sms';
 import { CsvParser } from '../../server/services/csv';
 import { makeApp, type TestApp, json, expectError, ISO } from './helpers';
-import { erase, pendingSignup, restrict, unsubscribe } from './check-flows';
+import { confirmedSignup, confirmLink, erase, importList, inboundSms, oneClick, pendingSignup, restrict, subjectIdOf, toggle, unsubscribe } from './check-flows';
+import { fullMails, pathOf, request } from './subscription-helpers';
 
 const SMS_SECRET = 'inbound-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -85,17 +85,33 @@ describe('send checks', () => {
     await json(await t.call('POST', '/v1/sites/acme/purposes', { body: { key: 'sms-offers', channel: 'sms', legalBasis: '6-1-a', name: 'SMS offers' } }), 201);
     await json(await t.call('POST', '/v1/sites/acme/purposes/sms-offers/wordings', { body: { texts: { da: { title: 'Tilbud på SMS', body: 'Ja tak. Svar STOP for at stoppe.' } } } }), 201);
     await json(await t.call('POST', '/v1/sites/acme/purposes/sms-offers/wordings/1/publish', { body: {} }), 200);
+    await json(await t.call('POST', '/v1/sites/acme/purposes', { body: { key: 'newsletter', channel: 'email', legalBasis: '6-1-a', name: 'Newsletter' } }), 201);
+    await json(await t.call('POST', '/v1/sites/acme/purposes/newsletter/wordings', { body: { texts: { da: { title: 'Nyhedsbrev', body: 'Ja tak til nyhedsbrevet.' } } } }), 201);
+    await json(await t.call('POST', '/v1/sites/acme/purposes/newsletter/wordings/1/publish', { body: {} }), 200);
     await json(await t.call('PATCH', '/v1/sites/acme', { body: { smsInboundSecret: SMS_SECRET } }), 200);
   });
   after(() => t.close());
 
-  describe('every reason, through GET, POST and CSV alike', () => {
-    it('consented: an active grant, with its wording version, source and time', async () => {
-      await record({ email: 'yes@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1, source: 'web-form' });
+  describe('every reason, produced through the public routes, answered through GET, POST and CSV alike', () => {
+    it('pending-confirmation: a double opt-in signup, not confirmed yet', async () => {
+      await pendingSignup(t, 'pending@example.dk');
+      const a = await check('e-marketing', { email: 'pending@example.dk' }, 'pending-confirmation');
+      assert.deepEqual([a.wordingVersion, a.source], [1, 'web-form'], 'the wording shown on the form, the form as the source');
+      // A purpose not ticked on the form is not pending.
+      await check('newsletter', { email: 'pending@example.dk' }, 'no-consent');
+    });
+
+    it('consented: the signup confirmed by a POST on the link in the confirmation mail', async () => {
+      await confirmedSignup(t, 'yes@example.dk');
       const a = await check('e-marketing', { email: ' Yes@Example.DK ' }, 'consented', true);
       assert.deepEqual([a.channel, a.purpose, a.legalBasis, a.wordingVersion, a.source], ['email', 'e-marketing', '6-1-a', 1, 'web-form']);
       assert.match(a.since!, ISO);
       assert.deepEqual(Object.keys(a).sort(), ['allowed', 'channel', 'legalBasis', 'purpose', 'reason', 'since', 'source', 'wordingVersion']);
+      // Opening the link (GET, as a link scanner does) confirms nothing: only the POST did.
+      await pendingSignup(t, 'scanned@example.dk');
+      assert.equal((await request(t, pathOf(await confirmLink(t, 'scanned@example.dk')))).status, 200);
+      await t.services.queue.idle();
+      await check('e-marketing', { email: 'scanned@example.dk' }, 'pending-confirmation');
     });
 
     it('no-consent: an unknown address, and a person without a grant for this purpose', async () => {
@@ -103,19 +119,16 @@ describe('send checks', () => {
       assert.deepEqual([a.since, a.wordingVersion, a.source], [null, null, null]);
       await record({ email: 'other-purpose@example.dk', purpose: 'sales-and-service', action: 'grant' });
       await check('e-marketing', { email: 'other-purpose@example.dk' }, 'no-consent');
+      await check('newsletter', { email: 'yes@example.dk' }, 'no-consent');
     });
 
     it('legal-basis: a purpose on contract needs no grant, for strangers and customers alike', async () => {
       await check('sales-and-service', { email: 'other-purpose@example.dk' }, 'legal-basis', true);
       await check('sales-and-service', { email: 'stranger2@example.dk' }, 'legal-basis', true);
+      await check('sales-and-service', { email: 'yes@example.dk' }, 'legal-basis', true);
     });
 
-    it('pending-confirmation: double opt-in not confirmed yet', async () => {
-      await pendingSignup(t, 'pending@example.dk');
-      await check('e-marketing', { email: 'pending@example.dk' }, 'pending-confirmation');
-    });
-
-    it('withdrawn and objected', async () => {
+    it('withdrawn and objected, through the consents API', async () => {
       await record({ email: 'w@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
       await record({ email: 'w@example.dk', purpose: 'e-marketing', action: 'withdraw' });
       const w = await check('e-marketing', { email: 'w@example.dk' }, 'withdrawn');
@@ -128,75 +141,105 @@ describe('send checks', () => {
       await check('sales-and-service', { email: 'o@example.dk' }, 'objected');
     });
 
-    it('unsubscribed: by the withdrawal’s cause, and by the suppression it leaves', async () => {
-      await record({ email: 'u1@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
-      await unsubscribe(t, 'u1@example.dk', { suppress: false });
-      await check('e-marketing', { email: 'u1@example.dk' }, 'unsubscribed');
-      await record({ email: 'u2@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
-      await unsubscribe(t, 'u2@example.dk', { suppress: true });
-      const a = await check('e-marketing', { email: 'u2@example.dk' }, 'unsubscribed');
+    it('withdrawn and objected, by the person on the preference page', async () => {
+      await confirmedSignup(t, 'toggler@example.dk');
+      await check('e-marketing', { email: 'toggler@example.dk' }, 'consented', true);
+      const v = await toggle(t, 'toggler@example.dk', 'e-marketing', false);
+      assert.equal(v.purposes.find((p) => p.key === 'e-marketing')!.status, 'withdrawn');
+      const w = await check('e-marketing', { email: 'toggler@example.dk' }, 'withdrawn');
+      assert.equal(w.source, 'email-link', 'the preference page, reached by a link in a mail');
+      assert.equal(w.wordingVersion, 1, 'the wording last agreed to is kept');
+      await toggle(t, 'toggler@example.dk', 'sales-and-service', false);
+      await check('sales-and-service', { email: 'toggler@example.dk' }, 'objected');
+      // Granted again on the page, with the current wording's hash.
+      await toggle(t, 'toggler@example.dk', 'e-marketing', true);
+      await check('e-marketing', { email: 'toggler@example.dk' }, 'consented', true);
+    });
+
+    it('unsubscribed: by the suppression a one-click unsubscribe leaves, and by the withdrawal’s cause', async () => {
+      // RFC 8058 POST on the link of the receipt mail (all e-mail marketing).
+      await confirmedSignup(t, 'u1@example.dk', 'e-marketing,newsletter');
+      const [receipt] = await fullMails(t, 'u1@example.dk', 'receipt');
+      const listUnsubscribe = receipt!.headers['List-Unsubscribe']!;
+      assert.match(listUnsubscribe, /^<http:\/\/localhost:8787\/v1\/unsubscribe\/[A-Za-z0-9_-]+>$/);
+      await oneClick(t, listUnsubscribe.slice(1, -1));
+      const a = await check('e-marketing', { email: 'u1@example.dk' }, 'unsubscribed');
       assert.equal(a.wordingVersion, null, 'decided by the suppression');
-      // A grant after an unsubscribe does not beat the suppression.
-      await record({ email: 'u2@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
-      await check('e-marketing', { email: 'u2@example.dk' }, 'unsubscribed');
+      await check('newsletter', { email: 'u1@example.dk' }, 'unsubscribed');
+      // A grant through the API after an unsubscribe does not beat the suppression.
+      await record({ email: 'u1@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+      await check('e-marketing', { email: 'u1@example.dk' }, 'unsubscribed');
+
+      // The person grants the newsletter again on the preference page: that lifts their own
+      // unsubscribe from all e-mail, and e-marketing is blocked by the withdrawal's cause alone.
+      await confirmedSignup(t, 'u2@example.dk', 'e-marketing,newsletter');
+      await unsubscribe(t, 'u2@example.dk');
+      await toggle(t, 'u2@example.dk', 'newsletter', true);
+      await check('newsletter', { email: 'u2@example.dk' }, 'consented', true);
+      const b = await check('e-marketing', { email: 'u2@example.dk' }, 'unsubscribed');
+      assert.equal(b.wordingVersion, 1, 'decided by the state: the wording last agreed to is kept');
+
+      // A link for one purpose unsubscribes from that purpose only.
+      await confirmedSignup(t, 'u3@example.dk', 'e-marketing,newsletter');
+      await unsubscribe(t, 'u3@example.dk', { purpose: 'newsletter' });
+      await check('newsletter', { email: 'u3@example.dk' }, 'unsubscribed');
+      await check('e-marketing', { email: 'u3@example.dk' }, 'consented', true);
     });
 
     it('sms-stopped: a STOP text, for the number and for the person checked by e-mail', async () => {
-      await record({ phone: '+4520304050', email: 'sms@example.dk', purpose: 'sms-offers', action: 'grant', wordingVersion: 1 });
+      await confirmedSignup(t, 'sms@example.dk', 'sms-offers', { phone: '+4520304050' });
       await check('sms-offers', { phone: '20 30 40 50' }, 'consented', true);
-      const raw = JSON.stringify({ from: '+4520304050', to: '1234', body: 'STOP', messageId: 'm-1' });
-      const res = await t.app.request('/v1/sites/acme/sms/inbound', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-samtykke-signature': signInbound(SMS_SECRET, raw, Date.now()) },
-        body: raw,
-      });
-      assert.equal(res.status, 200, await res.text());
+      assert.equal((await inboundSms(t, SMS_SECRET, '+4520304050', 'STOP', 'm-1')).action, 'stopped');
       await check('sms-offers', { phone: '+45 20 30 40 50' }, 'sms-stopped');
       await check('sms-offers', { email: 'sms@example.dk' }, 'sms-stopped');
       // The suppression alone (a number nobody had recorded) blocks too.
-      const raw2 = JSON.stringify({ from: '+4521212121', to: '1234', body: 'stop', messageId: 'm-2' });
-      await t.app.request('/v1/sites/acme/sms/inbound', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-samtykke-signature': signInbound(SMS_SECRET, raw2, Date.now()) },
-        body: raw2,
-      });
+      await inboundSms(t, SMS_SECRET, '+4521212121', 'stop', 'm-2');
       await check('sms-offers', { phone: '21212121' }, 'sms-stopped');
+      // A STOP does not reach the e-mail channel.
+      await check('e-marketing', { email: 'sms@example.dk' }, 'no-consent');
     });
 
     it('listed, bounced, complained: imported lists, named', async () => {
-      await record({ email: 'robinson@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
-      const imp = async (list: string, reason: string, body: string) =>
-        json<Record<string, number>>(
-          await t.call('POST', `/v1/sites/acme/suppressions/import?list=${list}&reason=${reason}`, { body, headers: { 'content-type': 'text/csv' } }),
-          200,
-        );
-      await imp('robinson', 'listed', 'email\nrobinson@example.dk\n');
+      await confirmedSignup(t, 'robinson@example.dk');
+      await importList(t, 'robinson', 'listed', 'email\nrobinson@example.dk\n');
       const l = await check('e-marketing', { email: 'robinson@example.dk' }, 'listed');
       assert.equal(l.list, 'robinson');
-      await imp('esp-bounces', 'bounced', 'bounced@example.dk\n');
-      await check('e-marketing', { email: 'bounced@example.dk' }, 'bounced');
-      await imp('esp-complaints', 'complained', 'complained@example.dk\n');
+      await confirmedSignup(t, 'bounced@example.dk');
+      await importList(t, 'esp-bounces', 'bounced', 'bounced@example.dk\n');
+      const b = await check('e-marketing', { email: 'bounced@example.dk' }, 'bounced');
+      assert.equal(b.list, 'esp-bounces');
+      await importList(t, 'esp-complaints', 'complained', 'complained@example.dk\n');
       const c = await check('e-marketing', { email: 'complained@example.dk' }, 'complained');
       assert.equal(c.list, 'esp-complaints');
       // An e-mail suppression holds for purposes on the e-mail channel, not for a purpose on another channel.
       await check('sales-and-service', { email: 'bounced@example.dk' }, 'legal-basis', true);
     });
 
-    it('restricted beats a grant', async () => {
-      await record({ email: 'r@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+    it('restricted: asked for on the preference page; beats a grant and a legal basis; lifted there too', async () => {
+      await confirmedSignup(t, 'r@example.dk');
       await restrict(t, 'r@example.dk');
       await check('e-marketing', { email: 'r@example.dk' }, 'restricted');
       await check('sales-and-service', { email: 'r@example.dk' }, 'restricted');
+      await restrict(t, 'r@example.dk', false);
+      assert.equal((await single('e-marketing', { email: 'r@example.dk' })).reason, 'consented');
+      await restrict(t, 'r@example.dk');
+      assert.equal((await single('e-marketing', { email: 'r@example.dk' })).reason, 'restricted');
     });
 
-    it('erased: found only through the suppression; beats everything', async () => {
-      await record({ email: 'gone@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+    it('erased: asked for on the preference page; found only through the suppression; beats everything', async () => {
+      await confirmedSignup(t, 'gone@example.dk', 'e-marketing,sms-offers', { phone: '+4522334455' });
       const subjectId = await erase(t, 'gone@example.dk');
+      assert.equal(await subjectIdOf(t, 'gone@example.dk'), undefined, 'the address is no longer on record');
       const a = await check('e-marketing', { email: 'gone@example.dk' }, 'erased');
       assert.deepEqual([a.wordingVersion, a.source], [null, null]);
+      assert.match(a.since!, ISO);
       await check('sales-and-service', { email: 'GONE@example.dk' }, 'erased');
+      await check('sms-offers', { phone: '22 33 44 55' }, 'erased');
       const bySubject = await bulk('e-marketing', [{ subjectId }]);
       assert.equal((bySubject.results[0] as Answer).reason, 'erased');
+      // A new signup with the erased address is pending until confirmed, and still erased to a check.
+      await pendingSignup(t, 'gone@example.dk');
+      await check('e-marketing', { email: 'gone@example.dk' }, 'erased');
     });
 
     it('covers every reason', () => {
@@ -206,8 +249,8 @@ describe('send checks', () => {
 
   describe('precedence', () => {
     it('a suppression beats a grant; erased beats a list', async () => {
-      await record({ email: 'both@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
-      await t.call('POST', '/v1/sites/acme/suppressions/import?list=robinson', { body: 'both@example.dk\n', headers: { 'content-type': 'text/csv' } });
+      await confirmedSignup(t, 'both@example.dk');
+      await importList(t, 'robinson', 'listed', 'both@example.dk\n');
       assert.equal((await single('e-marketing', { email: 'both@example.dk' })).reason, 'listed');
       await erase(t, 'both@example.dk');
       assert.equal((await single('e-marketing', { email: 'both@example.dk' })).reason, 'erased');
