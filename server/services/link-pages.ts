@@ -4,7 +4,7 @@
  * shows a form; the form's POST acts, so link scanners that open every link change
  * nothing. Every value is escaped.
  */
-import { escapeHtml, EXTRA_STRINGS } from './mail-templates';
+import { escapeHtml } from './mail-templates';
 import { fill, mailStrings } from './mail-strings';
 
 export const LINK_PAGE_HEADERS: Record<string, string> = {
@@ -122,7 +122,7 @@ export function changeDonePage(lang: string, manage: string): string {
 
 export function changeTakenPage(lang: string, siteName: string): string {
   const s = mailStrings(lang);
-  return messagePage(lang, s.pageChangeTitle, fill(EXTRA_STRINGS.pageChangeTaken, { site: siteName }));
+  return messagePage(lang, s.pageChangeTitle, fill(s.pageChangeTaken, { site: siteName }));
 }
 
 /** The server's own preference page: the widget, which reads the token from the fragment. */

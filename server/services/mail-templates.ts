@@ -24,12 +24,6 @@ export interface MarketingLinks {
   unsubscribeUrl: string;
 }
 
-/** Strings the catalogue does not hold yet (English only, until translated). */
-export const EXTRA_STRINGS = {
-  pageChangeTaken: 'This e-mail address is already used for another subscription at {site}, so nothing was changed.',
-  pageNotFound: 'There is nothing here.',
-};
-
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
