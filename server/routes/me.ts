@@ -177,8 +177,8 @@ export const meRoutes = new Hono<AppEnv>()
     async (c) => {
       const services = c.get('services');
       const p = await person(c);
-      const data = await exportPerson(services, p);
       const format = c.req.valid('query').format ?? 'json';
+      const data = await exportPerson(services, p, format);
       const filename = `samtykke-${p.site.id}-${new Date(services.now()).toISOString().slice(0, 10)}.${format}`;
       c.header('Content-Disposition', `attachment; filename="${filename}"`);
       if (format === 'csv') return c.body(exportCsv(data), 200, { 'content-type': 'text/csv; charset=utf-8' });

@@ -3,6 +3,7 @@
  * they may change with the token in their link (consents, unsubscribes, name and e-mail,
  * restriction of processing), export everything held about them, and be forgotten.
  */
+import { appendAudit } from './audit';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { basisNeedsConsent, type Channel } from '../../shared/enums';
 import type { PreferencePurpose, PreferencesView, PreferenceToggle } from '../../shared/subscriptions';
@@ -369,8 +370,10 @@ export interface PersonExport {
   suppressions: { channel: string; reason: string; purpose: string | null; since: string }[];
 }
 
-export async function exportPerson(ctx: LinkContext, person: Person): Promise<PersonExport> {
+export async function exportPerson(ctx: LinkContext, person: Person, format: 'json' | 'csv'): Promise<PersonExport> {
   const { site } = person;
+  // The DPO's record of data-subject requests (GDPR art. 15 and 20): an access request answered.
+  await ctx.queue.run((w) => appendAudit(w, site.id, { actor: PERSON_ACTOR, action: 'subject.export', target: person.subject.id, details: { format } }, ctx.now()));
   const [subject] = await ctx.db.select().from(subjects).where(eq(subjects.id, person.subject.id));
   if (!subject) throw notFound('person');
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -503,5 +506,7 @@ export async function erasePerson(ctx: LinkContext, person: Person, meta: Reques
       await enqueueMail(ctx, w, { siteId: site.id, kind: 'erasure', to: email, ...rendered }, now);
     }
     await eraseSubjectTx(ctx, w, subject, { suppress: true, actor: PERSON_ACTOR, note: 'erasure requested by the person', sourceId }, now);
+    // The DPO's record of data-subject requests (GDPR art. 17): who, never what was held.
+    await appendAudit(w, site.id, { actor: PERSON_ACTOR, action: 'subject.erase', target: subject.id }, now);
   });
 }

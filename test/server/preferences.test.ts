@@ -237,6 +237,14 @@ describe('preference page API', () => {
     assert.ok(lines.includes('"person","name","\'=HYPERLINK(""x""), ""Petra""","","","","","","","",""'), 'quoted, and no formula');
     assert.ok(lines.some((l) => l.startsWith('"event",') && l.includes('"grant"')));
     await expectError(await me(t, token, 'GET', '/export?format=xml'), 400);
+
+    // Each answered access request is in the audit log, naming the person by id only.
+    const subject = await subjectByEmail(t, 'prefs.new@example.dk');
+    const audit = (await t.database.client.execute({ sql: "SELECT actor, target, details FROM audit_log WHERE action = 'subject.export' ORDER BY seq", args: [] })).rows;
+    assert.deepEqual(audit.map((r) => [r.actor, r.target, JSON.parse(String(r.details)).format]), [
+      ['person', subject!.id, 'json'],
+      ['person', subject!.id, 'csv'],
+    ]);
   });
 
   it('magic link: always 202; a mail only for a known person, valid one hour', async () => {
@@ -286,6 +294,8 @@ describe('preference page API', () => {
     const reasons = (await t.database.client.execute({ sql: 'SELECT reason FROM suppressions WHERE bidx = ? ORDER BY reason', args: [bidx] })).rows.map((r) => r.reason);
     assert.deepEqual(reasons, ['erased', 'unsubscribe']);
     assert.ok((await verifyAll(t.services.db, t.services.crypto)).every((r) => r.ok), 'audit verify still passes');
+    const erasures = (await t.database.client.execute({ sql: "SELECT actor, target FROM audit_log WHERE action = 'subject.erase'", args: [] })).rows;
+    assert.deepEqual(erasures.map((r) => [r.actor, r.target]), [['person', subject!.id]], 'the erasure is in the audit log');
     await expectError(await me(t, token), 410, 'erased');
     await expectError(await me(t, token, 'PUT', '/consents/e-marketing', { granted: false }), 410, 'erased');
 
