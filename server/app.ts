@@ -55,6 +55,8 @@ export interface AppOptions {
   mailFrom?: string;
   /** Serve the development outbox at /dev/outbox (never in production). */
   devOutbox?: boolean;
+  /** TRUST_PROXY: reverse proxies in front of the server (client addresses come from X-Forwarded-For). */
+  trustProxy?: number;
 }
 
 export interface Services extends ServiceContext {
@@ -62,6 +64,8 @@ export interface Services extends ServiceContext {
   /** PUBLIC_URL without a trailing slash: the base of URLs others call us at (signed webhooks are checked against it). */
   publicUrl: string;
   cookieConfigs: CookieConfigs;
+  /** Reverse proxies whose X-Forwarded-For entries are believed (0: the socket's peer is the client). */
+  trustProxy: number;
   /** Outbound webhooks: the outbox hook on the ledger and the delivery loop's wake-up. */
   webhooks: Webhooks;
 }
@@ -73,7 +77,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_PUBLIC_URL = 'http://localhost:8787';
 
 export function createServices(
-  options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl' | 'smtpUrl' | 'mailFrom' | 'log'>,
+  options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl' | 'smtpUrl' | 'mailFrom' | 'log' | 'trustProxy'>,
 ): Services {
   const now = options.now ?? Date.now;
   const queue = new WriteQueue(options.database.writer);
@@ -90,7 +94,7 @@ export function createServices(
   context.catalog.onInvalidate((siteId) => cookieConfigs.invalidate(siteId));
   const publicUrl = (options.publicUrl ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '');
   const webhooks = new Webhooks(crypto, queue, options.database.db);
-  return { ...context, database: options.database, cookieConfigs, publicUrl, webhooks };
+  return { ...context, database: options.database, cookieConfigs, publicUrl, webhooks, trustProxy: options.trustProxy ?? 0 };
 }
 
 export function createApp(options: AppOptions) {

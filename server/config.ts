@@ -20,6 +20,8 @@ export interface Config {
   smtpUrl: string | undefined;
   /** MAIL_FROM: the From of every message. */
   mailFrom: string;
+  /** TRUST_PROXY: how many reverse proxies in front of the server append to X-Forwarded-For (0: none, use the socket's address). */
+  trustProxy: number;
 }
 
 export const DEFAULT_MAIL_FROM = 'Samtykke <no-reply@localhost>';
@@ -65,6 +67,10 @@ const EnvSchema = v.object({
   NODE_ENV: v.optional(v.picklist(['production', 'development', 'test'], 'must be production, development or test')),
   LOG_LEVEL: v.optional(v.picklist(['silent', 'info'], 'must be silent or info'), 'info'),
   SMTP_URL: v.optional(v.pipe(v.string(), v.check(isSmtpUrl, 'must be an smtp:// or smtps:// URL with a host, e.g. smtps://user:password@mail.example.com:465'))),
+  TRUST_PROXY: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,2}$/, 'must be the number of reverse proxies in front of the server, 0–10'), v.transform(Number), v.maxValue(10, 'must be at most 10')),
+    '0',
+  ),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.regex(MAIL_FROM, 'must be an address, e.g. no-reply@example.com or "Example <no-reply@example.com>"')), DEFAULT_MAIL_FROM),
 });
 
@@ -85,6 +91,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     throw new ConfigError(variable, issue.message);
   }
   const e = result.output;
+  // Mailbox providers only honour https unsubscribe links (RFC 8058), and links carry capabilities.
+  if (e.NODE_ENV === 'production' && e.SMTP_URL && !e.PUBLIC_URL?.startsWith('https://')) {
+    throw new ConfigError('PUBLIC_URL', 'must be an https:// URL in production when SMTP_URL is set: the links in mail (one-click unsubscribe, confirmation, preferences) must be https');
+  }
   const dataDir = resolve(options.dataDir ?? 'data');
   const port = e.PORT;
   const databaseUrl = e.DATABASE_URL ?? `file:${resolve(dataDir, 'samtykke.db')}`;
@@ -99,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     logLevel: e.LOG_LEVEL,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
+    trustProxy: e.TRUST_PROXY,
   };
 }
 

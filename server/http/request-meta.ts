@@ -1,14 +1,33 @@
+import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { RequestMeta } from '../services/evidence';
+import type { AppEnv } from './env';
 
-/** The caller's address and user agent, for evidence (truncated and hashed there). */
-export function requestMeta(c: Context): RequestMeta {
-  let ip: string | undefined;
+/**
+ * The client's address as seen through `trustProxy` reverse proxies. Each proxy appends the
+ * address it received the request from to X-Forwarded-For, so walking back from the socket's
+ * peer one entry per trusted proxy reaches the client; entries further left were written by
+ * the client itself and are never believed.
+ */
+export function clientAddress(socket: string | undefined, forwardedFor: string | undefined, trustProxy: number): string | undefined {
+  if (trustProxy <= 0 || !forwardedFor) return socket;
+  const chain = forwardedFor
+    .split(',')
+    .map((part) => part.trim())
+    .reverse();
+  const candidate = chain[Math.min(trustProxy, chain.length) - 1];
+  return candidate && isIP(candidate) ? candidate : socket;
+}
+
+/** The caller's address and user agent, for evidence (truncated and hashed there) and rate limits. */
+export function requestMeta(c: Context<AppEnv>): RequestMeta {
+  let socket: string | undefined;
   try {
-    ip = getConnInfo(c).remote.address;
+    socket = getConnInfo(c).remote.address;
   } catch {
-    ip = undefined; // app.request() in tests has no socket
+    socket = undefined; // app.request() in tests has no socket
   }
+  const ip = clientAddress(socket, c.req.header('x-forwarded-for'), c.get('services')?.trustProxy ?? 0);
   return { ip, userAgent: c.req.header('user-agent') };
 }

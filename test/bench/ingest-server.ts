@@ -36,6 +36,7 @@ async function main() {
       logLevel: 'silent',
       smtpUrl: undefined,
       mailFrom: 'Bench <no-reply@localhost>',
+      trustProxy: 0,
     },
     { hostname: '127.0.0.1' },
   );

@@ -86,6 +86,23 @@ describe('loadConfig: defaults', () => {
   });
 });
 
+describe('loadConfig: TRUST_PROXY and mail links', () => {
+  it('TRUST_PROXY defaults to 0 and takes a hop count', async () => {
+    assert.equal(loadConfig({ SAMTYKKE_SECRET: TEST_SECRET }, { dataDir: await dataDir() }).trustProxy, 0);
+    assert.equal(loadConfig({ SAMTYKKE_SECRET: TEST_SECRET, TRUST_PROXY: '2' }, { dataDir: await dataDir() }).trustProxy, 2);
+  });
+
+  it('production mail with an https PUBLIC_URL is accepted; development may use http', async () => {
+    const prod = loadConfig(
+      { SAMTYKKE_SECRET: TEST_SECRET, NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com', PUBLIC_URL: 'https://consent.example.com' },
+      { dataDir: await dataDir() },
+    );
+    assert.equal(prod.publicUrl, 'https://consent.example.com');
+    const dev = loadConfig({ SAMTYKKE_SECRET: TEST_SECRET, SMTP_URL: 'smtp://127.0.0.1:2525' }, { dataDir: await dataDir() });
+    assert.equal(dev.publicUrl, 'http://localhost:8787');
+  });
+});
+
 describe('loadConfig: DATABASE_URL', () => {
   for (const url of ['libsql://samtykke-acme.turso.io', 'https://db.example.com:8080', 'http://127.0.0.1:8080', 'wss://db.example.com']) {
     it(`accepts ${url} with DATABASE_AUTH_TOKEN`, async () => {
@@ -117,6 +134,15 @@ describe('loadConfig: a bad value names its variable and never echoes a secret',
     { name: 'PUBLIC_URL=ftp://files.example.com', env: { PUBLIC_URL: 'ftp://files.example.com' }, variable: 'PUBLIC_URL' },
     { name: 'LOG_LEVEL=loud', env: { LOG_LEVEL: 'loud' }, variable: 'LOG_LEVEL' },
     { name: 'NODE_ENV=staging', env: { NODE_ENV: 'staging' }, variable: 'NODE_ENV' },
+    { name: 'TRUST_PROXY=-1', env: { TRUST_PROXY: '-1' }, variable: 'TRUST_PROXY' },
+    { name: 'TRUST_PROXY=11', env: { TRUST_PROXY: '11' }, variable: 'TRUST_PROXY' },
+    { name: 'TRUST_PROXY=yes', env: { TRUST_PROXY: 'yes' }, variable: 'TRUST_PROXY' },
+    {
+      name: 'SMTP_URL in production without an https PUBLIC_URL',
+      env: { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com', PUBLIC_URL: 'http://consent.example.com' },
+      variable: 'PUBLIC_URL',
+    },
+    { name: 'SMTP_URL in production with no PUBLIC_URL', env: { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com' }, variable: 'PUBLIC_URL' },
   ];
   for (const c of cases) {
     it(c.name, async () => {
