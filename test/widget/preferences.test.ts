@@ -145,6 +145,28 @@ describe('<consent-preferences>', () => {
       await expect(el).to.be.accessible();
     });
 
+    it('one change at a time: a switch flipped meanwhile goes back at once, and nothing is sent for it', async () => {
+      answer = () => null; // the first change never finishes
+      const el = await mount();
+      toggle(el, 'e-marketing').click();
+      await settle(el, () => stub.calls.length == 1, 'the first request');
+      const other = toggle(el, 'sales-and-service');
+      expect(other.checked).to.equal(true);
+      other.click();
+      await el.updateComplete;
+      expect(toggle(el, 'sales-and-service').checked).to.equal(true, 'back to what is recorded');
+      expect(stub.calls.length).to.equal(1);
+    });
+
+    it('a link that stops working during a change leads to the link form, with focus in it', async () => {
+      const el = await mount();
+      answer = () => apiError(401, 'token_expired');
+      toggle(el, 'e-marketing').click();
+      await settle(el, () => el.state == 'link', 'the link form');
+      await settle(el, () => focused(el)?.id == 'link-email', 'focus in the link form');
+      await expect(el).to.be.accessible();
+    });
+
     it('unsubscribes per channel and from everything', async () => {
       answer = () => json(200, preferencesView({ unsubscribed: { email: true, sms: false } }));
       const el = await mount();

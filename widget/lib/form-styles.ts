@@ -1,7 +1,8 @@
 /**
  * Looks shared by `<consent-signup>` and `<consent-preferences>`: the banner's custom properties
- * (accent, accent text, radius, background) plus an error colour. Font and colour are inherited
- * from the page: these elements sit in its flow, unlike the banner.
+ * (accent, accent text, radius, background) plus an error colour and the text colour of inputs
+ * (`--samtykke-fg`, paired with `--samtykke-bg` so typed text stays readable on dark pages).
+ * Font and colour are otherwise inherited from the page: these elements sit in its flow.
  */
 export const formCss = `
 :host{display:block;--a:var(--samtykke-accent,#0b57a4);--e:var(--samtykke-error,#b3261e);--r:var(--samtykke-radius,.5rem)}
@@ -9,7 +10,7 @@ export const formCss = `
 form,section{display:grid;gap:.75rem}
 label{font-weight:600}
 p{margin:0;white-space:pre-line}
-input:not([type=checkbox]){box-sizing:border-box;width:100%;max-width:28rem;padding:.5rem .6rem;font:inherit;color:inherit;background:var(--samtykke-bg,#fff);border:1px solid #767676;border-radius:var(--r)}
+input:not([type=checkbox]){box-sizing:border-box;width:100%;max-width:28rem;padding:.5rem .6rem;font:inherit;color:var(--samtykke-fg,#1b1b1b);background:var(--samtykke-bg,#fff);border:1px solid #767676;border-radius:var(--r)}
 input[type=checkbox]{accent-color:var(--a);width:1.15rem;height:1.15rem;margin:.2rem .5rem 0 0;flex:none}
 [aria-invalid=true]{border-color:var(--e)!important;outline:1px solid var(--e)}
 button{justify-self:start;padding:.55rem 1.1rem;font:inherit;font-weight:600;color:var(--samtykke-accent-fg,#fff);background:var(--a);border:2px solid var(--a);border-radius:var(--r);cursor:pointer}

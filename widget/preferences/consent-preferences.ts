@@ -73,6 +73,7 @@ function takeTokenFromUrl(): string | undefined {
  * @cssproperty --samtykke-accent-fg - Button text (default #fff).
  * @cssproperty --samtykke-radius - Corner radius of inputs and buttons (default .5rem).
  * @cssproperty --samtykke-bg - Input background (default #fff).
+ * @cssproperty --samtykke-fg - Input text colour (default #1b1b1b); set it with --samtykke-bg on dark pages.
  * @cssproperty --samtykke-error - Error text and invalid borders (default #b3261e).
  */
 export class ConsentPreferences extends LitElement {
@@ -133,6 +134,8 @@ export class ConsentPreferences extends LitElement {
       this.#forget();
       this.#badLink = true;
       this.state = 'link';
+      // The control that had focus is gone: continue in the form that asks for a new link.
+      void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('[part~=link-form] input')?.focus());
     } else if (status == 410) {
       this.#forget();
       this.state = 'gone';
@@ -153,7 +156,8 @@ export class ConsentPreferences extends LitElement {
 
   /** Runs one change; the answer is the new view. Announces "Saved." and fires the event. */
   async #change(run: (c: PreferencesClient) => Promise<PreferencesView>, detail: ConsentPreferencesDetail, note: Message = 'saved') {
-    if (this.#busy) return;
+    // One change at a time: a switch flipped meanwhile goes back to what is recorded at once.
+    if (this.#busy) return this.requestUpdate();
     this.#busy = true;
     this.#note = this.#error = undefined;
     this.requestUpdate();

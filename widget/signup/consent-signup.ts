@@ -54,6 +54,7 @@ const PHONE = /^\+?[\d\s().-]{6,20}$/;
  * @cssproperty --samtykke-accent-fg - Button text (default #fff).
  * @cssproperty --samtykke-radius - Corner radius of inputs and buttons (default .5rem).
  * @cssproperty --samtykke-bg - Input background (default #fff).
+ * @cssproperty --samtykke-fg - Input text colour (default #1b1b1b); set it with --samtykke-bg on dark pages.
  * @cssproperty --samtykke-error - Error text and invalid borders (default #b3261e).
  */
 export class ConsentSignup extends LitElement {
