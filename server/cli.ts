@@ -163,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
         return await withDatabase(false, async (database, config) => {
           const report = await runRetention(services(database, config));
           out.print(
-            `Retention done: deleted ${report.idempotencyKeys} expired idempotency keys, ${report.mail} old mail messages and ${report.smsMessages} old SMS ids; ` +
+            `Retention done: deleted ${report.idempotencyKeys} expired idempotency keys, ${report.mail} old mail messages, ${report.webhookDeliveries} old webhook deliveries and ${report.smsMessages} old SMS ids; ` +
               `${report.expiredSignups} unconfirmed signups lapsed (${report.erasedUnconfirmed} people erased), ${report.emailChanges} unconfirmed e-mail changes deleted.`,
             { ...report },
           );

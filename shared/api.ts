@@ -308,7 +308,7 @@ export const CookieConfigSchema = v.object({
 });
 
 // Inbound SMS (JSON variant, for providers other than Twilio)
-export const SMS_ACTIONS = ['stopped', 'started', 'nothing-to-restart', 'help', 'none'] as const;
+export const SMS_ACTIONS = ['stopped', 'started', 'confirmed', 'nothing-to-restart', 'help', 'none'] as const;
 export const SmsInbound = v.object({
   from: v.pipe(v.string(), v.maxLength(32, 'must be at most 32 characters'), v.minLength(1, 'must not be empty')),
   to: v.optional(v.pipe(v.string(), v.maxLength(32, 'must be at most 32 characters'))),

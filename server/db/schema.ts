@@ -248,6 +248,9 @@ export const webhookDeliveries = sqliteTable(
     webhookId: text('webhook_id').notNull().references(() => webhooks.id),
     siteId: text('site_id').notNull().references(() => sites.id),
     eventType: text('event_type').notNull(),
+    /** The person the event is about (erasure finds their deliveries by it); null before migration 0006. */
+    subjectId: text('subject_id'),
+    /** Encrypted JSON payload (context `webhook_deliveries.payload`); '' once delivered or given up. */
     payloadEnc: text('payload_enc').notNull(),
     status: text('status').$type<'pending' | 'delivered' | 'failed'>().notNull(),
     attempts: integer('attempts').notNull().default(0),
@@ -257,7 +260,11 @@ export const webhookDeliveries = sqliteTable(
     createdAt: createdAt(),
     deliveredAt: integer('delivered_at'),
   },
-  (t) => [index('webhook_deliveries_due').on(t.status, t.nextAttemptAt), index('webhook_deliveries_created').on(t.status, t.createdAt)],
+  (t) => [
+    index('webhook_deliveries_due').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_created').on(t.status, t.createdAt),
+    index('webhook_deliveries_subject').on(t.subjectId),
+  ],
 );
 
 export const apiKeys = sqliteTable('api_keys', {
@@ -334,9 +341,11 @@ export const mailOutbox = sqliteTable(
     id: text('id').primaryKey(),
     siteId: text('site_id').references(() => sites.id),
     kind: text('kind').notNull(),
-    /** Encrypted (context `mail_outbox.recipient`). */
+    /** The person the mail is to (erasure finds their mail by it); null for mail to no person or before migration 0006. */
+    subjectId: text('subject_id'),
+    /** Encrypted (context `mail_outbox.recipient`); '' once sent or given up. */
     recipientEnc: text('recipient_enc').notNull(),
-    /** Encrypted JSON of subject, text, html, headers and attachments (context `mail_outbox.message`). */
+    /** Encrypted JSON of subject, text, html, headers and attachments (context `mail_outbox.message`); '' once sent or given up. */
     messageEnc: text('message_enc').notNull(),
     status: text('status').$type<'pending' | 'sent' | 'failed' | 'dev'>().notNull(),
     attempts: integer('attempts').notNull().default(0),
@@ -348,5 +357,5 @@ export const mailOutbox = sqliteTable(
     createdAt: createdAt(),
     sentAt: integer('sent_at'),
   },
-  (t) => [index('mail_outbox_due').on(t.status, t.nextAttemptAt), index('mail_outbox_created').on(t.status, t.createdAt)],
+  (t) => [index('mail_outbox_due').on(t.status, t.nextAttemptAt), index('mail_outbox_created').on(t.status, t.createdAt), index('mail_outbox_subject').on(t.subjectId)],
 );

@@ -1,6 +1,6 @@
 /**
  * The development outbox: mail kept instead of sent when no SMTP_URL is set, decrypted,
- * newest first. Mounted only when not in production (AppOptions.devOutbox). Everything is
+ * newest first (a row whose content was cleared is not listed: listDevOutbox). Mounted only when not in production (AppOptions.devOutbox). Everything is
  * escaped; an HTML body is shown in a sandboxed frame where no script runs.
  */
 import { Hono } from 'hono';
@@ -76,7 +76,7 @@ iframe{width:100%;height:24rem;border:1px solid #ddd}dl{display:grid;grid-templa
 </head>
 <body>
 <h1>Development outbox</h1>
-<p>Mail kept here because no <code>SMTP_URL</code> is set. Only shown when not in production. Newest first; also as <a href="/dev/outbox.json">JSON</a>.</p>
+<p>Mail kept here because no <code>SMTP_URL</code> is set. Only shown when not in production. Mail to a person who was erased is gone (but the erasure receipt); everything is deleted after 30 days. Newest first; also as <a href="/dev/outbox.json">JSON</a>.</p>
 ${messages.length === 0 ? '<p>No messages yet.</p>' : messages.map(entry).join('\n')}
 </body>
 </html>`;

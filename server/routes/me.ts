@@ -38,6 +38,7 @@ import {
   unsubscribeChannel,
   type Person,
 } from '../services/preferences';
+import type { FixedWindow } from '../http/rate-limit';
 import { limitsOf, tooMany } from './subscriptions';
 
 const SiteParam = v.object({ site: SiteId });
@@ -81,7 +82,8 @@ export const meRoutes = new Hono<AppEnv>()
       summary: 'Grant or withdraw one purpose',
       description:
         'Granting a consent-based purpose names the wording shown (`wordingVersion`, `lang`, `sha256`; 409 `wording_mismatch` when the hash is not the published text) and is granted at once (the link proves the mailbox); ' +
-        "it lifts the person's own unsubscribes on that channel, never an SMS STOP, a list, a bounce or a complaint. Withdrawing records 'withdraw'; for purposes not based on consent, 'object'.",
+        "it lifts the person's own unsubscribes on that channel, never an SMS STOP, a list, a bounce or a complaint. The link does not prove the phone: an SMS purpose is granted at once only when the number has answered by SMS before, " +
+        "otherwise it is `pending` until the number replies YES. Withdrawing records 'withdraw'; for purposes not based on consent, 'object'.",
       security: token,
       requestBody: { content: { 'application/json': { schema: resolver(PreferenceToggleBody) } } },
       responses: { ...answers(200, PreferencesViewSchema, 'The view after the change', 400, 404, 409, 415), ...ERRORS },
@@ -119,10 +121,10 @@ export const meRoutes = new Hono<AppEnv>()
       summary: 'Correct name or e-mail address',
       description:
         "A name is changed at once (a 'rectify' event names the field, never the value; null removes it). A new e-mail address is not applied: a confirmation link valid 24 hours goes to it, " +
-        'and `person.pendingEmailChange` turns true. At most 3 change mails per address per hour (429).',
+        'and `person.pendingEmailChange` turns true; the mail does not carry the name. At most 10 change requests per client IP, 3 per person and 3 per new address an hour (429 with Retry-After).',
       security: token,
       requestBody: { content: { 'application/json': { schema: resolver(MePatchBody) } } },
-      responses: { ...answers(200, PreferencesViewSchema, 'The view after the change', 400, 415), ...ERRORS, 429: { description: 'Too many change mails for this address' } },
+      responses: { ...answers(200, PreferencesViewSchema, 'The view after the change', 400, 415), ...ERRORS, 429: { description: 'Too many e-mail change requests from this client, for this person or for this address' } },
     }),
     validate('param', SiteParam),
     ...jsonBody(MePatchBody),
@@ -131,9 +133,20 @@ export const meRoutes = new Hono<AppEnv>()
       const p = await person(c);
       const patch = c.req.valid('json');
       if (patch.email !== undefined) {
-        const key = `${p.site.id}\0${services.crypto.blindIndex(p.site.id, 'email', normalizeEmail(patch.email))}`;
-        const wait = limitsOf(services).linkAddress.hit(key, services.now());
-        if (wait) return tooMany(c, wait, 'change mails for this address');
+        // Only token holders get here, so a 429 tells nothing about who is known. Each limit
+        // keeps the change mail from being a relay: per client, per person, per new address.
+        const limits = limitsOf(services);
+        const now = services.now();
+        const address = `${p.site.id}\0${services.crypto.blindIndex(p.site.id, 'email', normalizeEmail(patch.email))}`;
+        const checks: [FixedWindow, string, string][] = [
+          [limits.changeIp, requestMeta(c).ip ?? 'unknown', 'change requests from this address'],
+          [limits.changePerson, `${p.site.id}\0${p.subject.id}`, 'change requests for this person'],
+          [limits.changeAddress, address, 'change mails for this address'],
+        ];
+        for (const [limit, key, what] of checks) {
+          const wait = limit.hit(key, now);
+          if (wait) return tooMany(c, wait, what);
+        }
       }
       await rectify(services, p, patch, requestMeta(c));
       return view(c, p);

@@ -31,7 +31,8 @@ export const smsRoutes = new Hono<AppEnv>()
         "Set this URL as the phone number's *A message comes in* webhook (HTTP POST). The request must carry a valid `X-Twilio-Signature` made with the auth token set on the site " +
         '(`PATCH /v1/sites/{site}` `twilioAuthToken`), computed over the public URL (`PUBLIC_URL` + path + query) and the form parameters; otherwise 403 and nothing is recorded. ' +
         'A message that is, ignoring case and surrounding space, STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, STOPP, AFMELD or AVMELD (or a site STOP word) withdraws every granted SMS purpose and suppresses the number; ' +
-        'START, UNSTOP or YES (or a site START word) restores only purposes granted before an SMS stop; HELP or INFO answers with the site help text. Anything else is ignored. ' +
+        'YES, JA, START or OK confirms the SMS purposes of a web signup still pending for the number (a \'confirm\' event each; the number\'s own unsubscribes, erasure and STOP are lifted); ' +
+        'START, UNSTOP or YES (or a site START word) also restores only purposes granted before an SMS stop; HELP or INFO answers with the site help text. Anything else is ignored. ' +
         'A retried `MessageSid` is answered as before and records nothing. The answer is TwiML in the site language.',
       requestBody: {
         content: {

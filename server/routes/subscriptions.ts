@@ -62,6 +62,10 @@ interface Limits {
   signupAddress: FixedWindow;
   linkIp: FixedWindow;
   linkAddress: FixedWindow;
+  /** E-mail change mails (PATCH /me): counted apart from magic links. */
+  changeIp: FixedWindow;
+  changePerson: FixedWindow;
+  changeAddress: FixedWindow;
 }
 const limitsByApp = new WeakMap<Services, Limits>();
 export function limitsOf(services: Services): Limits {
@@ -72,6 +76,9 @@ export function limitsOf(services: Services): Limits {
       signupAddress: new FixedWindow(3, 60 * 60_000),
       linkIp: new FixedWindow(20, 10 * 60_000),
       linkAddress: new FixedWindow(3, 60 * 60_000),
+      changeIp: new FixedWindow(10, 60 * 60_000),
+      changePerson: new FixedWindow(3, 60 * 60_000),
+      changeAddress: new FixedWindow(3, 60 * 60_000),
     };
     limitsByApp.set(services, limits);
   }
@@ -109,6 +116,9 @@ async function linkToken(c: Context<AppEnv>, kind: 'confirm' | 'unsubscribe' | '
   return checkLinkToken(c.get('services'), parsed.output.token, kind);
 }
 
+/** The ledger event id a confirm token is bound to (what its mail showed). */
+const upToOf = (check: Extract<LinkCheck, { ok: true }>) => (check.claims.scope.kind === 'confirm' ? check.claims.scope.upTo : 0);
+
 const manageUrl = (services: Services, site: SiteRow, subjectId: string) => preferencesLink(services, site, subjectId, PREFS_LINK_MS);
 
 export const subscriptionsRoutes = new Hono<AppEnv>()
@@ -144,7 +154,9 @@ export const subscriptionsRoutes = new Hono<AppEnv>()
         'Public, for `<consent-signup>`. Answers 202 with the same body whether the address is new, known, confirmed or suppressed: the work is done after answering. ' +
         'Each ticked purpose names the wording version shown and the SHA-256 of its text (409 `wording_mismatch` otherwise). ' +
         'With double opt-in (the site default) an e-mail address is required and a confirmation mail lists the purposes; a person who unsubscribed or was erased must always confirm. ' +
-        'Purposes already granted record nothing (never downgraded); an address on an imported list, bounced or complained records nothing. ' +
+        'SMS purposes are confirmed only from the phone (a YES reply to the site\'s inbound SMS number), never by the mail; without double opt-in they are granted at once unless the person unsubscribed or was erased on that number. ' +
+        'A known person is never changed by a signup (no contact data, name or language written); SMS purposes count only for the number they already hold. ' +
+        'Purposes already granted record nothing (never downgraded); an address on an imported list, bounced or complained records nothing; SMS purposes for a number with an SMS STOP, on a list, bounced or complained are left out. ' +
         'A non-empty `website` (honeypot) is accepted and ignored. At most 20 signups per IP per 10 minutes and 3 per address per hour (429 with Retry-After).',
       requestBody: { content: { 'application/json': { schema: resolver(SignupBodySchema) } } },
       responses: { ...answers(202, SignupAnswerSchema, 'Accepted', 400, 404, 409, 413, 415), 429: jsonError('Too many signups from this IP or for this address') },
@@ -224,7 +236,9 @@ export const subscriptionsRoutes = new Hono<AppEnv>()
     describeRoute({
       tags: linkTags,
       summary: 'Confirmation page (changes nothing)',
-      description: 'The link in the confirmation mail. Lists the purposes waiting for confirmation and a button that POSTs; a GET never changes anything (link scanners open links).',
+      description:
+        'The link in the confirmation mail. Lists the purposes of that mail still waiting for confirmation and a button that POSTs; a GET never changes anything (link scanners open links). ' +
+        'SMS purposes of the signup are listed with how they are confirmed: a YES reply from the phone.',
       responses: { 200: html('The page with the confirm button'), 403: html('Not a valid link'), 410: html('The link has expired') },
     }),
     async (c) => {
@@ -233,9 +247,10 @@ export const subscriptionsRoutes = new Hono<AppEnv>()
       const { site, subject } = check;
       const lang = personLang(subject, site);
       if (subject.erasedAt !== null) return linkPage(c, confirmNothingPage(lang));
-      const pending = await pendingPurposes(c.get('services').db, subject.id, lang, site);
-      if (pending.length === 0) return linkPage(c, confirmNothingPage(lang, manageUrl(c.get('services'), site, subject.id)));
-      return linkPage(c, confirmPage(lang, site.name, pending));
+      // Only what the mail showed: the states recorded up to the token's bound.
+      const pending = await pendingPurposes(c.get('services').db, subject.id, upToOf(check), lang, site);
+      if (pending.mail.length === 0 && pending.sms.length === 0) return linkPage(c, confirmNothingPage(lang, manageUrl(c.get('services'), site, subject.id)));
+      return linkPage(c, confirmPage(lang, site.name, pending.mail, pending.sms));
     },
   )
   .post(
@@ -243,7 +258,9 @@ export const subscriptionsRoutes = new Hono<AppEnv>()
     describeRoute({
       tags: linkTags,
       summary: 'Confirm a signup',
-      description: "The confirmation page's form. Every pending purpose becomes granted, with a 'confirm' event each; the person's own earlier unsubscribe or erasure of the address is lifted; the consent receipt is mailed.",
+      description:
+        "The confirmation page's form. The pending e-mail (and other-channel) purposes the link's mail showed become granted, with a 'confirm' event each; purposes recorded after the mail was sent are not. " +
+        "SMS purposes stay pending until the phone replies YES. The person's own erasure of the address, and their unsubscribes from all e-mail or from a confirmed purpose, are lifted; the consent receipt is mailed.",
       responses: { 200: html('Confirmed, or nothing left to confirm'), 403: html('Not a valid link'), 410: html('The link has expired') },
     }),
     async (c) => {
@@ -252,7 +269,7 @@ export const subscriptionsRoutes = new Hono<AppEnv>()
       if (!check.ok) return badLink(c, check);
       const { site, subject } = check;
       const lang = personLang(subject, site);
-      const done = await confirmSignup(services, site, subject.id, requestMeta(c));
+      const done = await confirmSignup(services, site, subject.id, upToOf(check), requestMeta(c));
       if (!done) return linkPage(c, confirmNothingPage(lang, subject.erasedAt === null ? manageUrl(services, site, subject.id) : undefined));
       return linkPage(c, confirmDonePage(lang, manageUrl(services, site, subject.id)));
     },

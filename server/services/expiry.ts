@@ -1,13 +1,14 @@
 /**
  * Unconfirmed signups lapse: a pending (double opt-in) consent older than the site's
- * pendingDays gets an 'expire' event and its state is deleted; a person left with no
- * consent state and no do-not-contact entry of their own is erased (without a suppression
- * and without a mail: they never confirmed, so nothing of theirs is kept). Expired e-mail
+ * pendingDays gets an 'expire' event and its state is deleted; a person the signup itself
+ * created, left with no consent state and no do-not-contact entry of their own, is erased
+ * (without a suppression and without a mail: they never confirmed, so nothing of theirs is
+ * kept). A person on record before the signup is never erased by it. Expired e-mail
  * changes are deleted. Idempotent, like the rest of retention.
  */
 import type { ServiceContext } from './context';
 import { appendEvents } from './events';
-import { DAY_MS, eraseSubjectTx, sealedEvidence } from './people';
+import { DAY_MS, eraseSubjectTx, PERSON_ACTOR, sealedEvidence } from './people';
 import { subjects } from '../db/schema';
 import { eq } from 'drizzle-orm';
 
@@ -62,6 +63,12 @@ export async function expirePending(ctx: ServiceContext): Promise<ExpiryReport> 
         if (left.rows.length) continue;
         const [subject] = await w.db.select().from(subjects).where(eq(subjects.id, subjectId));
         if (!subject || subject.erasedAt !== null) continue;
+        // Only a person the lapsed signup itself created: their first event is that signup's
+        // grant, at their creation. Someone on record before (through the API, a STOP, an
+        // earlier consent) keeps what they had; only the pending states lapse.
+        const first = await w.tx.execute({ sql: 'SELECT action, actor, occurred_at FROM consent_events WHERE subject_id = ? ORDER BY id LIMIT 1', args: [subjectId] });
+        const f = first.rows[0];
+        if (!f || String(f.action) !== 'grant' || String(f.actor) !== PERSON_ACTOR || subject.createdAt < Number(f.occurred_at)) continue;
         const own = await w.tx.execute({
           sql: "SELECT 1 FROM suppressions WHERE site_id = ? AND ((channel = 'email' AND bidx = ?) OR (channel = 'sms' AND bidx = ?)) LIMIT 1",
           args: [subject.siteId, subject.emailBidx ?? '', subject.phoneBidx ?? ''],

@@ -56,16 +56,20 @@ export function expiredLinkPage(lang: string, manage?: string): string {
   return messagePage(lang, s.pageExpired.split(/[.:]/)[0] ?? s.pageExpired, s.pageExpired, manage ? { label: s.pageManage, url: manage } : undefined);
 }
 
-export function confirmPage(lang: string, siteName: string, purposes: { title: string; body: string }[]): string {
+/**
+ * The purposes the link confirms, with the button; SMS purposes of the same signup are
+ * listed with how they are confirmed (a YES from the phone), without a button of their own.
+ */
+export function confirmPage(lang: string, siteName: string, purposes: { title: string; body: string }[], smsPurposes: { title: string; body: string }[] = []): string {
   const s = mailStrings(lang);
-  const list = purposes.map((p) => `<blockquote><strong>${text(p.title)}</strong><br>${text(p.body)}</blockquote>`).join('\n');
-  return page(
-    lang,
-    s.pageConfirmTitle,
-    `<p>${text(fill(s.pageConfirmLead, { site: siteName }))}</p>
-${list}
-<form method="post"><button type="submit">${escapeHtml(s.confirmButton)}</button></form>`,
-  );
+  const quote = (p: { title: string; body: string }) => `<blockquote><strong>${text(p.title)}</strong><br>${text(p.body)}</blockquote>`;
+  const mail = purposes.length
+    ? `<p>${text(fill(s.pageConfirmLead, { site: siteName }))}</p>
+${purposes.map(quote).join('\n')}
+<form method="post"><button type="submit">${escapeHtml(s.confirmButton)}</button></form>`
+    : '';
+  const sms = smsPurposes.length ? `\n<p>${text(fill(s.confirmSms, { site: siteName }))}</p>\n${smsPurposes.map(quote).join('\n')}` : '';
+  return page(lang, s.pageConfirmTitle, mail + sms);
 }
 
 export function confirmDonePage(lang: string, manage: string): string {

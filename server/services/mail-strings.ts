@@ -22,6 +22,7 @@ const en = {
   confirmIntro: 'You (or someone using your address) asked to receive the following from {site}:',
   confirmButton: 'Confirm subscription',
   confirmExpires: 'The link works for {days} days.',
+  confirmSms: 'Subscriptions by text message are confirmed from your phone: reply YES to the text message from {site}.',
 
   // Consent receipt
   receiptSubject: 'Your consent receipt from {site}',
@@ -85,6 +86,7 @@ const da: MailStrings = {
   confirmIntro: 'Du (eller en anden, der bruger din adresse) har bedt om at modtage følgende fra {site}:',
   confirmButton: 'Bekræft abonnement',
   confirmExpires: 'Linket virker i {days} dage.',
+  confirmSms: 'Tilmelding til SMS bekræfter du fra din telefon: svar JA på SMS’en fra {site}.',
 
   // Consent receipt
   receiptSubject: 'Din samtykkekvittering fra {site}',
@@ -146,6 +148,7 @@ const nb: MailStrings = {
   confirmIntro: 'Du (eller noen som bruker adressen din) har bedt om å motta følgende fra {site}:',
   confirmButton: 'Bekreft abonnement',
   confirmExpires: 'Lenken virker i {days} dager.',
+  confirmSms: 'Påmelding til SMS bekrefter du fra telefonen din: svar JA på SMS-en fra {site}.',
 
   // Consent receipt
   receiptSubject: 'Samtykkekvitteringen din fra {site}',
@@ -207,6 +210,7 @@ const nn: MailStrings = {
   confirmIntro: 'Du (eller nokon som brukar adressa di) har bede om å få følgjande frå {site}:',
   confirmButton: 'Stadfest abonnement',
   confirmExpires: 'Lenka verkar i {days} dagar.',
+  confirmSms: 'Påmelding til SMS stadfestar du frå telefonen din: svar JA på SMS-en frå {site}.',
 
   // Consent receipt
   receiptSubject: 'Samtykkekvitteringa di frå {site}',
@@ -268,6 +272,7 @@ const sv: MailStrings = {
   confirmIntro: 'Du (eller någon som använder din adress) har bett om att få följande från {site}:',
   confirmButton: 'Bekräfta prenumeration',
   confirmExpires: 'Länken fungerar i {days} dagar.',
+  confirmSms: 'Prenumeration på sms bekräftar du från din telefon: svara JA på sms:et från {site}.',
 
   // Consent receipt
   receiptSubject: 'Ditt samtyckeskvitto från {site}',
@@ -329,6 +334,7 @@ const de: MailStrings = {
   confirmIntro: 'Sie (oder jemand, der Ihre Adresse verwendet) haben darum gebeten, Folgendes von {site} zu erhalten:',
   confirmButton: 'Abonnement bestätigen',
   confirmExpires: 'Der Link ist {days} Tage lang gültig.',
+  confirmSms: 'Die Anmeldung zu SMS bestätigen Sie auf Ihrem Telefon: Antworten Sie JA auf die SMS von {site}.',
 
   // Consent receipt
   receiptSubject: 'Ihr Einwilligungsnachweis von {site}',

@@ -134,25 +134,30 @@ function render(p: Parts): RenderedMail {
 export interface ConfirmMailInput {
   lang: string;
   site: MailSite;
-  name?: string | null;
+  /** Never the name a signup gave: the address is not verified yet (the mail greets without it). */
+  name?: null;
+  /** Purposes the link confirms (e-mail and other channels). */
   purposes: { title: string; body: string }[];
+  /** SMS purposes: confirmed from the phone, by replying YES; listed with that sentence. */
+  smsPurposes?: { title: string; body: string }[];
   url: string;
   days: number;
 }
 
 export function confirmMail(i: ConfirmMailInput): RenderedMail {
   const s = mailStrings(i.lang);
+  const sms = i.smsPurposes ?? [];
   return render({
     lang: i.lang,
     s,
     site: i.site,
-    name: i.name,
+    name: null,
     subject: fill(s.confirmSubject, { site: i.site.name }),
     blocks: [
       { kind: 'p', text: fill(s.confirmIntro, { site: i.site.name }) },
       ...i.purposes.map((p): Block => ({ kind: 'quote', title: p.title, body: p.body })),
-      { kind: 'button', label: s.confirmButton, url: i.url },
-      { kind: 'small', text: fill(s.confirmExpires, { days: i.days }) },
+      ...(i.purposes.length ? [{ kind: 'button', label: s.confirmButton, url: i.url } as Block, { kind: 'small', text: fill(s.confirmExpires, { days: i.days }) } as Block] : []),
+      ...(sms.length ? [{ kind: 'p', text: fill(s.confirmSms, { site: i.site.name }) } as Block, ...sms.map((p): Block => ({ kind: 'quote', title: p.title, body: p.body }))] : []),
       { kind: 'small', text: s.ignore },
     ],
   });
@@ -211,13 +216,14 @@ export function magicLinkMail(i: { lang: string; site: MailSite; name?: string |
   });
 }
 
-export function changeEmailMail(i: { lang: string; site: MailSite; name?: string | null; url: string }): RenderedMail {
+/** To an address not verified yet: never with the person's name. */
+export function changeEmailMail(i: { lang: string; site: MailSite; url: string }): RenderedMail {
   const s = mailStrings(i.lang);
   return render({
     lang: i.lang,
     s,
     site: i.site,
-    name: i.name,
+    name: null,
     subject: fill(s.changeSubject, { site: i.site.name }),
     blocks: [
       { kind: 'p', text: fill(s.changeIntro, { site: i.site.name }) },

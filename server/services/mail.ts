@@ -6,9 +6,14 @@
  * nodemailer, retrying with exponential backoff; without it, rows are kept as the
  * development outbox (status `dev`), listed at /dev/outbox when not in production.
  * No log line and no stored error ever holds an address.
+ *
+ * Once a message is sent or given up, its recipient and content are cleared (''): only
+ * its id, kind, status, times and error code are kept (for 30 days, see retention). A row
+ * names the person it is to (`subject_id`), so erasing them deletes their mail not yet
+ * sent, and every other row of theirs, except the erasure receipt itself.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Client } from '@libsql/client';
+import type { Client, Transaction } from '@libsql/client';
 import type { WriteContext, WriteQueue } from '../db/write-queue';
 import { mailOutbox } from '../db/schema';
 import type { Crypto } from './crypto';
@@ -28,6 +33,8 @@ export interface MailAttachment {
 
 export interface OutgoingMail {
   siteId?: string | null;
+  /** The person it is to (subjects.id): erasing them deletes it. Omitted only for mail to no person. */
+  subjectId?: string | null;
   kind: MailKind;
   to: string;
   subject: string;
@@ -58,6 +65,8 @@ const ADDRESS = /^[^\s<>@",;:]{1,64}@[A-Za-z0-9.-]{1,253}$/;
 /** The app's mail settings and the hook that tells a delivery loop a message is waiting. */
 export class Mail {
   readonly #listeners = new Set<() => void>();
+  /** What each open write transaction queued (see queuedIn). */
+  readonly #queued = new WeakMap<Transaction, QueuedMail[]>();
 
   constructor(
     readonly settings: { smtp: boolean; from: string; log: boolean },
@@ -95,6 +104,7 @@ export class Mail {
     await w.db.insert(mailOutbox).values({
       id,
       siteId: msg.siteId ?? null,
+      subjectId: msg.subjectId ?? null,
       kind: msg.kind,
       recipientEnc: this.crypto.encrypt(to, RECIPIENT_CONTEXT),
       messageEnc: this.crypto.encrypt(JSON.stringify(stored), MESSAGE_CONTEXT),
@@ -103,6 +113,9 @@ export class Mail {
       nextAttemptAt: now,
       createdAt: now,
     });
+    const queued = this.#queued.get(w.tx);
+    if (queued) queued.push({ id, kind: msg.kind, subjectId: msg.subjectId ?? null });
+    else this.#queued.set(w.tx, [{ id, kind: msg.kind, subjectId: msg.subjectId ?? null }]);
     if (this.settings.log) {
       // Never the address, the subject or the body.
       console.log(JSON.stringify({ level: 'info', mail: 'queued', kind: msg.kind, id, outbox: this.outbox }));
@@ -116,6 +129,11 @@ export class Mail {
     return id;
   }
 
+  /** The messages queued so far in `w`'s transaction (e.g. the erasure receipt an erasure keeps). */
+  queuedIn(w: WriteContext): readonly QueuedMail[] {
+    return this.#queued.get(w.tx) ?? [];
+  }
+
   decryptRecipient(enc: string): string {
     return this.crypto.decrypt(enc, RECIPIENT_CONTEXT);
   }
@@ -124,6 +142,15 @@ export class Mail {
     return JSON.parse(this.crypto.decrypt(enc, MESSAGE_CONTEXT)) as StoredMessage;
   }
 }
+
+export interface QueuedMail {
+  id: string;
+  kind: MailKind;
+  subjectId: string | null;
+}
+
+/** A sent or given-up message keeps no recipient and no content. */
+export const CLEARED = '';
 
 /** Queues `msg` inside the caller's write transaction `w`; see Mail.enqueue. */
 export function enqueueMail(ctx: { mail: Mail }, w: WriteContext, msg: OutgoingMail, now: number): Promise<string> {
@@ -143,15 +170,19 @@ export interface DevOutboxEntry {
   attachments: { filename: string; contentType: string | null; size: number }[];
 }
 
-/** The development outbox, newest first (the developer's own machine: decrypted). */
+/**
+ * The development outbox, newest first (the developer's own machine: decrypted). A row
+ * whose content was cleared is left out: there is nothing of it to show.
+ */
 export async function listDevOutbox(ctx: { db: { $client: Client }; mail: Mail }, limit = 200): Promise<DevOutboxEntry[]> {
   const result = await ctx.db.$client.execute({
-    sql: "SELECT id, site_id, kind, created_at, recipient_enc, message_enc FROM mail_outbox WHERE status = 'dev' ORDER BY created_at DESC, rowid DESC LIMIT ?",
+    sql: "SELECT id, site_id, kind, created_at, recipient_enc, message_enc FROM mail_outbox WHERE status = 'dev' AND recipient_enc != '' AND message_enc != '' ORDER BY created_at DESC, rowid DESC LIMIT ?",
     args: [limit],
   });
-  return result.rows.map((r) => {
+  return result.rows.flatMap((r) => {
+    if (!r.message_enc || !r.recipient_enc) return [];
     const message = ctx.mail.decryptMessage(String(r.message_enc));
-    return {
+    const entry: DevOutboxEntry = {
       id: String(r.id),
       siteId: r.site_id === null ? null : String(r.site_id),
       kind: String(r.kind),
@@ -163,6 +194,7 @@ export async function listDevOutbox(ctx: { db: { $client: Client }; mail: Mail }
       headers: message.headers,
       attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType ?? null, size: Buffer.byteLength(a.content) })),
     };
+    return [entry];
   });
 }
 
@@ -276,26 +308,33 @@ export class MailDelivery {
     for (const row of claimed) {
       let error: string | undefined;
       let permanent = false;
-      try {
-        const message = this.#o.mail.decryptMessage(row.messageEnc);
-        await this.#transport.sendMail({
-          from: this.#o.from,
-          to: this.#o.mail.decryptRecipient(row.recipientEnc),
-          subject: message.subject,
-          text: message.text,
-          html: message.html,
-          headers: message.headers,
-          attachments: message.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
-          messageId: `<${row.id}@${domainOf(this.#o.from)}>`,
-        });
-      } catch (e) {
-        ({ code: error, permanent } = errorCode(e));
+      // Never decrypt '': a row whose content is gone cannot be sent, now or later.
+      if (row.messageEnc === CLEARED || row.recipientEnc === CLEARED) {
+        error = 'ECLEARED';
+        permanent = true;
+      } else {
+        try {
+          const message = this.#o.mail.decryptMessage(row.messageEnc);
+          await this.#transport.sendMail({
+            from: this.#o.from,
+            to: this.#o.mail.decryptRecipient(row.recipientEnc),
+            subject: message.subject,
+            text: message.text,
+            html: message.html,
+            headers: message.headers,
+            attachments: message.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+            messageId: `<${row.id}@${domainOf(this.#o.from)}>`,
+          });
+        } catch (e) {
+          ({ code: error, permanent } = errorCode(e));
+        }
       }
       const done = this.#o.now();
       if (error === undefined) {
         await this.#o.queue.run((w) =>
           w.tx.execute({
-            sql: "UPDATE mail_outbox SET status = 'sent', sent_at = ?, locked_until = NULL, last_error = NULL, next_attempt_at = ? WHERE id = ?",
+            // Sent: the recipient and the content (links, receipt) are not kept.
+            sql: "UPDATE mail_outbox SET status = 'sent', sent_at = ?, locked_until = NULL, last_error = NULL, next_attempt_at = ?, recipient_enc = '', message_enc = '' WHERE id = ?",
             args: [done, done, row.id],
           }),
         );
@@ -305,10 +344,12 @@ export class MailDelivery {
       const delay = Math.min(this.#o.backoffMs * 2 ** (row.attempts - 1), this.#o.maxBackoffMs);
       const giveUp = permanent || done + delay - row.createdAt > this.#o.giveUpMs;
       await this.#o.queue.run((w) =>
-        w.tx.execute({
-          sql: 'UPDATE mail_outbox SET status = ?, next_attempt_at = ?, locked_until = NULL, last_error = ? WHERE id = ?',
-          args: [giveUp ? 'failed' : 'pending', giveUp ? done : done + delay, error, row.id],
-        }),
+        w.tx.execute(
+          giveUp
+            ? // Given up: nothing of the message is kept but its error code.
+              { sql: "UPDATE mail_outbox SET status = 'failed', next_attempt_at = ?, locked_until = NULL, last_error = ?, recipient_enc = '', message_enc = '' WHERE id = ?", args: [done, error, row.id] }
+            : { sql: "UPDATE mail_outbox SET status = 'pending', next_attempt_at = ?, locked_until = NULL, last_error = ? WHERE id = ?", args: [done + delay, error, row.id] },
+        ),
       );
       if (giveUp) report.failed++;
       else report.retried++;

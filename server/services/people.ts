@@ -14,6 +14,7 @@ import { buildEvidence, sealEvidence, type EvidenceInput, type RequestMeta } fro
 import { appendEvents } from './events';
 import { SUBJECT_EMAIL } from './ledger';
 import { enqueueMail } from './mail';
+import { scrubPendingDeliveries } from './webhooks';
 import { marketingHeaders, receiptMail, type MailSite } from './mail-templates';
 import { kantaraReceipt } from './receipt';
 import { signToken, verifyToken, type TokenClaims, type TokenScope } from './tokens';
@@ -55,8 +56,9 @@ export function unsubscribeLink(ctx: LinkContext, siteId: string, subjectId: str
   return `${ctx.publicUrl}/v1/unsubscribe/${token(ctx, siteId, subjectId, { kind: 'unsubscribe', purpose: purposeKey }, null)}`;
 }
 
-export function confirmLink(ctx: LinkContext, site: SiteRow, subjectId: string): string {
-  return `${ctx.publicUrl}/v1/confirm/${token(ctx, site.id, subjectId, { kind: 'confirm' }, site.pendingDays * DAY_MS)}`;
+/** `upTo`: the highest ledger event id of the signup the mail shows; the link confirms nothing recorded later. */
+export function confirmLink(ctx: LinkContext, site: SiteRow, subjectId: string, upTo: number): string {
+  return `${ctx.publicUrl}/v1/confirm/${token(ctx, site.id, subjectId, { kind: 'confirm', upTo }, site.pendingDays * DAY_MS)}`;
 }
 
 export function changeLink(ctx: LinkContext, siteId: string, subjectId: string, changeId: string): string {
@@ -262,6 +264,7 @@ export async function queueReceipt(
       kind: 'receipt',
       to: email,
       ...rendered,
+      subjectId: subject.id,
       headers: marketingHeaders(links.unsubscribeUrl),
       attachments: [{ filename: 'consent-receipt.json', content: JSON.stringify(receipt, null, 2), contentType: 'application/json' }],
     },
@@ -285,6 +288,11 @@ export function decryptName(ctx: ServiceContext, subject: Pick<SubjectRow, 'name
  * evidence scrubbed, current states and pending e-mail changes deleted, contact data and
  * name removed. With `suppress`, their e-mail and phone blind indexes are added to the
  * do-not-contact list first, so they are never contacted again. Existing suppressions stay.
+ *
+ * Nothing decryptable of theirs is left in the outboxes: every mail to them is deleted
+ * (sent or not: mail not yet sent never goes out) except the erasure receipt queued in
+ * this same transaction, and their webhook deliveries not yet made are rewritten with
+ * the blind-index hashes instead of the address (made ones keep no payload).
  */
 export async function eraseSubjectTx(
   ctx: ServiceContext,
@@ -315,6 +323,8 @@ export async function eraseSubjectTx(
   });
   await tx.execute({ sql: 'DELETE FROM consent_states WHERE subject_id = ?', args: [subject.id] });
   await tx.execute({ sql: 'DELETE FROM email_changes WHERE subject_id = ?', args: [subject.id] });
+  await deleteMailTo(ctx, w, subject);
+  await scrubPendingDeliveries(ctx.crypto, tx, subject);
   if (options.suppress) {
     if (subject.emailBidx) await suppress(w, { siteId: subject.siteId, channel: 'email', bidx: subject.emailBidx, reason: 'erased', purposeId: null }, now);
     if (subject.phoneBidx) await suppress(w, { siteId: subject.siteId, channel: 'sms', bidx: subject.phoneBidx, reason: 'erased', purposeId: null }, now);
@@ -323,4 +333,28 @@ export async function eraseSubjectTx(
     sql: 'UPDATE subjects SET email_enc = NULL, email_bidx = NULL, phone_enc = NULL, phone_bidx = NULL, name_enc = NULL, erased_at = ?, updated_at = ? WHERE id = ?',
     args: [now, now, subject.id],
   });
+}
+
+/** Deletes every mail to `subject` but the erasure receipt queued in `w`'s transaction. */
+async function deleteMailTo(ctx: ServiceContext, w: WriteContext, subject: SubjectRow): Promise<void> {
+  const keep = ctx.mail
+    .queuedIn(w)
+    .filter((m) => m.kind === 'erasure' && (m.subjectId === subject.id || m.subjectId === null))
+    .map((m) => m.id);
+  const notKept = keep.length ? ` AND id NOT IN (${keep.map(() => '?').join(',')})` : '';
+  await w.tx.execute({ sql: `DELETE FROM mail_outbox WHERE subject_id = ?${notKept}`, args: [subject.id, ...keep] });
+  // Mail queued before subject_id was recorded (migration 0006) and still holding its
+  // content: found by its recipient.
+  const email = decryptEmail(ctx, subject)?.toLowerCase();
+  if (!email) return;
+  const { rows } = await w.tx.execute({
+    sql: "SELECT id, recipient_enc FROM mail_outbox WHERE subject_id IS NULL AND site_id = ? AND recipient_enc != ''",
+    args: [subject.siteId],
+  });
+  for (const r of rows) {
+    if (keep.includes(String(r.id))) continue;
+    if (ctx.mail.decryptRecipient(String(r.recipient_enc)).toLowerCase() === email) {
+      await w.tx.execute({ sql: 'DELETE FROM mail_outbox WHERE id = ?', args: [r.id] });
+    }
+  }
 }

@@ -180,12 +180,18 @@ export async function togglePurpose(ctx: LinkContext, person: Person, key: strin
       throw conflict('missing_contact', contact === 'email' ? 'add an e-mail address first' : 'this purpose needs a phone number, and none is known');
     }
     const [state] = await w.db.select().from(consentStates).where(and(eq(consentStates.subjectId, subject.id), eq(consentStates.purposeId, purpose.id)));
+    // The link proves the mailbox, not the phone: an SMS consent is granted here only when the
+    // number has answered us itself (STOP, START or a YES); otherwise it waits for a YES reply.
+    const grantStatus = body.granted && needsConsent && contact === 'phone' && !(await phoneProven(w, subject.id)) ? 'pending' : 'granted';
     let action: 'grant' | 'withdraw' | 'object' | null;
-    if (body.granted) action = state?.status === 'granted' && (!needsConsent || state.wordingVersionId === wordingVersionId) ? null : 'grant';
+    if (body.granted) {
+      const same = !needsConsent || state?.wordingVersionId === wordingVersionId;
+      action = same && (state?.status === 'granted' || state?.status === grantStatus) ? null : 'grant';
+    }
     else if (needsConsent) action = state && (state.status === 'granted' || state.status === 'pending') ? 'withdraw' : null;
     else action = state?.status === 'objected' ? null : 'object';
     if (action) {
-      const status = action === 'grant' ? 'granted' : action === 'withdraw' ? 'withdrawn' : 'objected';
+      const status = action === 'grant' ? grantStatus : action === 'withdraw' ? 'withdrawn' : 'objected';
       const [event] = await appendEvents(w, [
         {
           siteId: site.id,
@@ -209,7 +215,7 @@ export async function togglePurpose(ctx: LinkContext, person: Person, key: strin
         args: [subject.id, purpose.id, status, action === 'grant' ? wordingVersionId : null, sourceId, event!.id, now],
       });
     }
-    if (body.granted && contact && bidx) {
+    if (body.granted && contact && bidx && grantStatus === 'granted') {
       // The token proves control of the mailbox: the person's own unsubscribes on this channel
       // (from this purpose and from all) are lifted. STOP, lists, bounces and complaints are not.
       await w.tx.execute({
@@ -218,6 +224,12 @@ export async function togglePurpose(ctx: LinkContext, person: Person, key: strin
       });
     }
   });
+}
+
+/** True when a message from the person's number has been acted on (an inbound SMS proves the phone). */
+async function phoneProven(w: WriteContext, subjectId: string): Promise<boolean> {
+  const { rows } = await w.tx.execute({ sql: "SELECT 1 FROM consent_events WHERE subject_id = ? AND actor LIKE 'sms:%' LIMIT 1", args: [subjectId] });
+  return rows.length > 0;
 }
 
 export async function unsubscribeChannel(ctx: LinkContext, person: Person, channel: 'email' | 'sms' | 'all', meta: RequestMeta): Promise<void> {
@@ -272,8 +284,9 @@ export async function rectify(ctx: LinkContext, person: Person, patch: { name?: 
         createdAt: now,
         expiresAt: now + CHANGE_LINK_MS,
       });
-      const rendered = changeEmailMail({ lang: personLang(subject, site), site: mailSite(site), name: decryptName(ctx, subject), url: changeLink(ctx, site.id, subject.id, id) });
-      await enqueueMail(ctx, w, { siteId: site.id, kind: 'email-change', to: email, ...rendered }, now);
+      // The new address is not verified: the mail never carries the person's name.
+      const rendered = changeEmailMail({ lang: personLang(subject, site), site: mailSite(site), url: changeLink(ctx, site.id, subject.id, id) });
+      await enqueueMail(ctx, w, { siteId: site.id, subjectId: subject.id, kind: 'email-change', to: email, ...rendered }, now);
     }
   });
 }
@@ -372,8 +385,6 @@ export interface PersonExport {
 
 export async function exportPerson(ctx: LinkContext, person: Person, format: 'json' | 'csv'): Promise<PersonExport> {
   const { site } = person;
-  // The DPO's record of data-subject requests (GDPR art. 15 and 20): an access request answered.
-  await ctx.queue.run((w) => appendAudit(w, site.id, { actor: PERSON_ACTOR, action: 'subject.export', target: person.subject.id, details: { format } }, ctx.now()));
   const [subject] = await ctx.db.select().from(subjects).where(eq(subjects.id, person.subject.id));
   if (!subject) throw notFound('person');
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -391,7 +402,7 @@ export async function exportPerson(ctx: LinkContext, person: Person, format: 'js
     ...(await suppressionsWithTime(ctx, site.id, 'email', subject.emailBidx)),
     ...(await suppressionsWithTime(ctx, site.id, 'sms', subject.phoneBidx)),
   ];
-  return {
+  const data: PersonExport = {
     exportedAt: iso(ctx.now()),
     controller: { name: site.name, email: site.controllerEmail, address: site.controllerAddress, privacyPolicyUrl: site.privacyPolicyUrl },
     person: {
@@ -443,6 +454,10 @@ export async function exportPerson(ctx: LinkContext, person: Person, format: 'js
       since: iso(s.createdAt),
     })),
   };
+  // The DPO's record of data-subject requests (GDPR art. 15 and 20): an access request
+  // answered, recorded once the export is built (a failed export is no answer).
+  await ctx.queue.run((w) => appendAudit(w, site.id, { actor: PERSON_ACTOR, action: 'subject.export', target: subject.id, details: { format } }, ctx.now()));
+  return data;
 }
 
 async function suppressionsWithTime(ctx: LinkContext, siteId: string, channel: 'email' | 'sms', bidx: string | null) {
@@ -503,7 +518,7 @@ export async function erasePerson(ctx: LinkContext, person: Person, meta: Reques
     const email = decryptEmail(ctx, subject);
     if (email) {
       const rendered = erasureMail({ lang: personLang(subject, site), site: mailSite(site), name: null, at: now });
-      await enqueueMail(ctx, w, { siteId: site.id, kind: 'erasure', to: email, ...rendered }, now);
+      await enqueueMail(ctx, w, { siteId: site.id, subjectId: subject.id, kind: 'erasure', to: email, ...rendered }, now);
     }
     await eraseSubjectTx(ctx, w, subject, { suppress: true, actor: PERSON_ACTOR, note: 'erasure requested by the person', sourceId }, now);
     // The DPO's record of data-subject requests (GDPR art. 17): who, never what was held.

@@ -1,7 +1,8 @@
 /**
  * Inbound SMS keywords: STOP opts a number out of all SMS marketing (a suppression plus
  * ledger events), START opts back in only where the person had granted an SMS purpose
- * before the stop, HELP answers with the site's help text. Signatures of the two
+ * before the stop, YES/JA/START/OK confirms a web signup's pending SMS purposes (the
+ * phone's own double opt-in), HELP answers with the site's help text. Signatures of the two
  * webhooks (Twilio's and our own JSON variant) are checked here too.
  *
  * What is kept: the keyword (in the event evidence, encrypted), the sender only as the
@@ -25,9 +26,12 @@ type SiteRow = typeof sites.$inferSelect;
 export const STOP_WORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'STOPP', 'AFMELD', 'AVMELD'] as const;
 export const START_WORDS = ['START', 'UNSTOP', 'YES'] as const;
 export const HELP_WORDS = ['HELP', 'INFO'] as const;
+/** Words that confirm a web signup's pending SMS purposes from the phone (double opt-in for the number). */
+export const CONFIRM_WORDS = ['YES', 'JA', 'START', 'OK'] as const;
 
 export type SmsProvider = 'twilio' | 'inbound';
-export type KeywordKind = 'stop' | 'start' | 'help';
+/** 'confirm': a confirm word that is not a START word (JA, OK); it acts only on pending SMS purposes. */
+export type KeywordKind = 'stop' | 'start' | 'help' | 'confirm';
 
 /** The keyword a message is, if the whole message (ignoring case and surrounding space) is one. */
 export function matchKeyword(body: string, extra: { stop: string[]; start: string[] } = { stop: [], start: [] }): { kind: KeywordKind; word: string } | null {
@@ -36,6 +40,7 @@ export function matchKeyword(body: string, extra: { stop: string[]; start: strin
   if ((STOP_WORDS as readonly string[]).includes(word) || extra.stop.includes(word)) return { kind: 'stop', word };
   if ((START_WORDS as readonly string[]).includes(word) || extra.start.includes(word)) return { kind: 'start', word };
   if ((HELP_WORDS as readonly string[]).includes(word)) return { kind: 'help', word };
+  if ((CONFIRM_WORDS as readonly string[]).includes(word)) return { kind: 'confirm', word };
   return null;
 }
 
@@ -129,6 +134,7 @@ export function inboundSecret(ctx: Pick<ServiceContext, 'crypto'>, site: SiteRow
 interface ReplyTexts {
   stopped: string;
   started: string;
+  confirmed: string;
   nothing: string;
   help: string;
 }
@@ -137,36 +143,42 @@ const REPLIES: Record<string, ReplyTexts> = {
   da: {
     stopped: 'Du er nu afmeldt SMS fra {site}. Send START for at tilmelde dig igen.',
     started: 'Du er tilmeldt SMS fra {site} igen. Send STOP for at afmelde.',
+    confirmed: 'Tak! Din tilmelding til SMS fra {site} er bekræftet. Send STOP for at afmelde.',
     nothing: 'Vi har ingen tidligere tilmelding til SMS fra {site} for dette nummer, så intet er ændret. Tilmeld dig på vores hjemmeside.',
     help: '{site}: Send STOP for at afmelde SMS og START for at tilmelde dig igen.',
   },
   nb: {
     stopped: 'Du er nå meldt av SMS fra {site}. Send START for å melde deg på igjen.',
     started: 'Du er meldt på SMS fra {site} igjen. Send STOPP for å melde deg av.',
+    confirmed: 'Takk! Påmeldingen din til SMS fra {site} er bekreftet. Send STOPP for å melde deg av.',
     nothing: 'Vi finner ingen tidligere påmelding til SMS fra {site} for dette nummeret, så ingenting er endret. Meld deg på via nettsiden vår.',
     help: '{site}: Send STOPP for å melde deg av SMS og START for å melde deg på igjen.',
   },
   nn: {
     stopped: 'Du er no meld av SMS frå {site}. Send START for å melde deg på att.',
     started: 'Du er meld på SMS frå {site} att. Send STOPP for å melde deg av.',
+    confirmed: 'Takk! Påmeldinga di til SMS frå {site} er stadfesta. Send STOPP for å melde deg av.',
     nothing: 'Vi finn inga tidlegare påmelding til SMS frå {site} for dette nummeret, så ingenting er endra. Meld deg på via nettsida vår.',
     help: '{site}: Send STOPP for å melde deg av SMS og START for å melde deg på att.',
   },
   sv: {
     stopped: 'Du är nu avregistrerad från sms från {site}. Skicka START för att registrera dig igen.',
     started: 'Du får sms från {site} igen. Skicka STOPP för att avregistrera dig.',
+    confirmed: 'Tack! Din registrering för sms från {site} är bekräftad. Skicka STOPP för att avregistrera dig.',
     nothing: 'Vi hittar ingen tidigare registrering för sms från {site} för det här numret, så inget har ändrats. Registrera dig på vår webbplats.',
     help: '{site}: Skicka STOPP för att avregistrera dig från sms och START för att registrera dig igen.',
   },
   en: {
     stopped: 'You have been unsubscribed from {site} text messages. Reply START to subscribe again.',
     started: 'You are subscribed to {site} text messages again. Reply STOP to unsubscribe.',
+    confirmed: 'Thank you! Your subscription to {site} text messages is confirmed. Reply STOP to unsubscribe.',
     nothing: 'We have no earlier subscription to {site} text messages for this number, so nothing has changed. Please sign up on our website.',
     help: '{site}: Reply STOP to unsubscribe from text messages and START to subscribe again.',
   },
   de: {
     stopped: 'Sie erhalten keine SMS mehr von {site}. Antworten Sie START, um sie wieder zu erhalten.',
     started: 'Sie erhalten wieder SMS von {site}. Antworten Sie STOP, um sie abzubestellen.',
+    confirmed: 'Danke! Ihre Anmeldung zu SMS von {site} ist bestätigt. Antworten Sie STOP, um sie abzubestellen.',
     nothing: 'Für diese Nummer gibt es keine frühere Anmeldung zu SMS von {site}; es wurde nichts geändert. Bitte melden Sie sich auf unserer Website an.',
     help: '{site}: Antworten Sie STOP, um SMS abzubestellen, und START, um sie wieder zu erhalten.',
   },
@@ -289,6 +301,56 @@ export async function handleInboundSms(ctx: ServiceContext, site: SiteRow, msg: 
       return remember('stopped', replyText(site, 'stopped'));
     }
 
+    // YES, JA, START or OK from the phone confirms the web signup's pending SMS purposes: the
+    // number's own answer, which a confirmation mail cannot give. One 'confirm' event each.
+    const pending: { purposeId: string; wordingVersionId: string | null; sourceId: string | null }[] =
+      (CONFIRM_WORDS as readonly string[]).includes(keyword.word) && subjectId && smsPurposes.length
+        ? (
+            await tx.execute({
+              sql: `SELECT purpose_id, wording_version_id, source_id FROM consent_states WHERE subject_id = ? AND status = 'pending' AND purpose_id IN (${inList}) ORDER BY event_id`,
+              args: [subjectId, ...smsPurposes] as InValue[],
+            })
+          ).rows.map((r) => ({
+            purposeId: String(r.purpose_id),
+            wordingVersionId: r.wording_version_id === null ? null : String(r.wording_version_id),
+            sourceId: r.source_id === null ? null : String(r.source_id),
+          }))
+        : [];
+    if (pending.length) {
+      const confirmed = await appendEvents(
+        w,
+        pending.map((p) => ({
+          siteId,
+          subjectId: subjectId!,
+          visitorId: null,
+          purposeId: p.purposeId,
+          action: 'confirm' as const,
+          wordingVersionId: p.wordingVersionId,
+          sourceId: sourceId ?? p.sourceId,
+          actor,
+          occurredAt: now,
+          evidence: evidence(),
+        })),
+      );
+      for (const [i, p] of pending.entries()) {
+        await tx.execute({
+          sql: "UPDATE consent_states SET status = 'granted', event_id = ?, updated_at = ? WHERE subject_id = ? AND purpose_id = ?",
+          args: [confirmed[i]!.id, now, subjectId!, p.purposeId],
+        });
+      }
+      // The number's own opt-outs that this answers: all-SMS ones, an erasure, those of the
+      // purposes confirmed, and a STOP (the same person opting in again from the same phone).
+      const ids = pending.map((p) => p.purposeId);
+      await tx.execute({
+        sql:
+          "DELETE FROM suppressions WHERE site_id = ? AND channel = 'sms' AND bidx = ? AND ((reason IN ('unsubscribe', 'erased')" +
+          ` AND (purpose_id IS NULL OR purpose_id IN (${ids.map(() => '?').join(',')}))) OR (reason = 'sms-stop' AND list = ''))`,
+        args: [siteId, bidx, ...ids],
+      });
+    }
+    // JA and OK mean nothing else: with nothing pending they are ignored like any other text.
+    if (keyword.kind === 'confirm') return pending.length ? remember('confirmed', replyText(site, 'confirmed')) : { action: 'none' as const, reply: null, replayed: false };
+
     // START: only purposes whose state was set by an SMS STOP (they were granted before it).
     const restorable: { purposeId: string; wordingVersionId: string | null }[] =
       subjectId && smsPurposes.length
@@ -301,7 +363,7 @@ export async function handleInboundSms(ctx: ServiceContext, site: SiteRow, msg: 
             })
           ).rows.map((r) => ({ purposeId: String(r.purpose_id), wordingVersionId: r.wording_version_id === null ? null : String(r.wording_version_id) }))
         : [];
-    if (restorable.length === 0) return remember('nothing-to-restart', replyText(site, 'nothing'));
+    if (restorable.length === 0) return pending.length ? remember('confirmed', replyText(site, 'confirmed')) : remember('nothing-to-restart', replyText(site, 'nothing'));
     const appended = await appendEvents(
       w,
       restorable.map((r) => ({
@@ -328,6 +390,6 @@ export async function handleInboundSms(ctx: ServiceContext, site: SiteRow, msg: 
       sql: "DELETE FROM suppressions WHERE site_id = ? AND channel = 'sms' AND bidx = ? AND reason = 'sms-stop' AND list = ''",
       args: [siteId, bidx],
     });
-    return remember('started', replyText(site, 'started'));
+    return pending.length ? remember('confirmed', replyText(site, 'confirmed')) : remember('started', replyText(site, 'started'));
   });
 }

@@ -6,7 +6,7 @@
  * A signup answers the same whatever the address: everything that depends on who the
  * address belongs to runs after the answer, in the write queue (see `signup`).
  */
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq, lte } from 'drizzle-orm';
 import type { Channel } from '../../shared/enums';
 import type { FormPurpose, SignupBody, SignupForm } from '../../shared/subscriptions';
 import { consentStates, purposes, subjects, wordingTexts } from '../db/schema';
@@ -46,9 +46,11 @@ import {
 } from './people';
 import { findSiteRow } from './sites';
 
-/** Suppressions a signup never lifts: nothing is recorded and nothing is sent. */
-const HARD_EMAIL_REASONS = new Set(['listed', 'bounced', 'complained']);
-/** The person's own opt-outs: a new signup is possible, but only once confirmed by mail. */
+/** Suppressions of an address a signup never lifts: nothing is recorded and nothing is sent. */
+const HARD_REASONS = new Set(['listed', 'bounced', 'complained']);
+/** The same for a number, plus an SMS STOP (only a START or YES from the phone lifts it): SMS purposes are left out. */
+const HARD_SMS_REASONS = new Set(['sms-stop', 'listed', 'bounced', 'complained']);
+/** The person's own opt-outs: a new signup is possible, but only once confirmed (by mail, or from the phone). */
 const OWN_REASONS = new Set(['unsubscribe', 'erased']);
 
 async function siteAndCatalog(ctx: LinkContext, siteId: string): Promise<{ site: SiteRow; catalog: SiteCatalog }> {
@@ -197,22 +199,22 @@ async function writeSignup(ctx: LinkContext, w: WriteContext, s: SignupWrite): P
   const now = ctx.now();
   const { site } = s;
   const emailSuppressions = await suppressionsOf(w.tx, site.id, 'email', s.emailBidx);
-  if (emailSuppressions.some((x) => HARD_EMAIL_REASONS.has(x.reason))) return;
-  const ownSuppressed = emailSuppressions.some((x) => OWN_REASONS.has(x.reason));
-  const needsConfirm = site.doubleOptIn || ownSuppressed;
+  if (emailSuppressions.some((x) => HARD_REASONS.has(x.reason))) return;
+  // E-mail (and 'other') purposes: pending until the link in the mail is used.
+  const mailConfirm = site.doubleOptIn || emailSuppressions.some((x) => OWN_REASONS.has(x.reason));
   // Without double opt-in, an address the person opted out of may come back only by confirming.
-  if (needsConfirm && !s.email) return;
+  if (mailConfirm && !s.email) return;
 
   const findBy = async (column: 'emailBidx' | 'phoneBidx', bidx: string | null) =>
     bidx ? (await w.db.select().from(subjects).where(and(eq(subjects.siteId, site.id), eq(subjects[column], bidx))))[0] : undefined;
   let subject: SubjectRow | undefined = await findBy('emailBidx', s.emailBidx);
   const phoneOwner = await findBy('phoneBidx', s.phoneBidx);
   if (!s.email) subject = phoneOwner;
-  // A number that belongs to someone else is never moved to this person; their SMS purposes are left out.
-  const phoneUsable = !!s.phone && (!phoneOwner || phoneOwner.id === subject?.id);
 
-  const lang = primaryLang(s.lang);
   if (!subject) {
+    // A new person: what the form gave is the submitter's own input. A number that belongs
+    // to someone else is never moved to this person; their SMS purposes are left out.
+    const phoneUsable = !!s.phone && !phoneOwner;
     subject = {
       id: newId(),
       siteId: site.id,
@@ -221,32 +223,31 @@ async function writeSignup(ctx: LinkContext, w: WriteContext, s: SignupWrite): P
       phoneEnc: phoneUsable ? ctx.crypto.encrypt(s.phone!, SUBJECT_PHONE) : null,
       phoneBidx: phoneUsable ? s.phoneBidx : null,
       nameEnc: s.name ? ctx.crypto.encrypt(s.name, SUBJECT_NAME) : null,
-      lang,
+      lang: primaryLang(s.lang),
       restricted: false,
       erasedAt: null,
       createdAt: now,
       updatedAt: now,
     };
     await w.db.insert(subjects).values(subject);
-  } else {
-    // Fill in what is missing; never overwrite what the person has (a form is not authenticated).
-    const set: Partial<SubjectRow> = {};
-    if (phoneUsable && !subject.phoneBidx) Object.assign(set, { phoneEnc: ctx.crypto.encrypt(s.phone!, SUBJECT_PHONE), phoneBidx: s.phoneBidx });
-    if (s.name && !subject.nameEnc) set.nameEnc = ctx.crypto.encrypt(s.name, SUBJECT_NAME);
-    if (!subject.lang) set.lang = lang;
-    if (Object.keys(set).length) {
-      await w.db.update(subjects).set({ ...set, updatedAt: now }).where(eq(subjects.id, subject.id));
-      subject = { ...subject, ...set };
-    }
   }
-  const hasPhone = !!subject.phoneBidx;
+  // An existing person is never changed by a form (it is not authenticated): no contact
+  // data, name or language is written. SMS purposes count only for the number they hold.
+  const phoneMatches = !!s.phoneBidx && subject.phoneBidx === s.phoneBidx;
+  const smsSuppressions = phoneMatches ? await suppressionsOf(w.tx, site.id, 'sms', s.phoneBidx) : [];
+  const smsApplies = (purposeId: string, reasons: Set<string>) => smsSuppressions.some((x) => reasons.has(x.reason) && (x.purposeId === null || x.purposeId === purposeId));
 
   const states = await w.db.select().from(consentStates).where(eq(consentStates.subjectId, subject.id));
   const statusOf = new Map(states.map((st) => [st.purposeId, st.status]));
-  // Never downgrade: a purpose already granted records nothing.
-  const todo = s.ticked.filter((t) => statusOf.get(t.purposeId) !== 'granted' && (t.channel !== 'sms' || hasPhone));
+  // Never downgrade: a purpose already granted records nothing. An SMS purpose needs the
+  // person's own number and no STOP, list, bounce or complaint on it (dropped silently).
+  const todo = s.ticked.filter(
+    (t) => statusOf.get(t.purposeId) !== 'granted' && (t.channel !== 'sms' || (phoneMatches && !smsApplies(t.purposeId, HARD_SMS_REASONS))),
+  );
   if (todo.length === 0) return;
-  const status = needsConfirm ? 'pending' : 'granted';
+  // SMS purposes are confirmed from the phone (a YES reply), never by the mail: with double
+  // opt-in, or after the person's own unsubscribe or erasure of the number.
+  const pendingOf = (t: Ticked) => (t.channel === 'sms' ? site.doubleOptIn || smsApplies(t.purposeId, OWN_REASONS) : mailConfirm);
   const events: NewEvent[] = todo.map((t) => ({
     siteId: site.id,
     subjectId: subject.id,
@@ -266,53 +267,94 @@ async function writeSignup(ctx: LinkContext, w: WriteContext, s: SignupWrite): P
         'INSERT INTO consent_states (subject_id, purpose_id, status, wording_version_id, source_id, event_id, updated_at) VALUES (?,?,?,?,?,?,?)' +
         ' ON CONFLICT (subject_id, purpose_id) DO UPDATE SET status = excluded.status, wording_version_id = excluded.wording_version_id,' +
         ' source_id = excluded.source_id, event_id = excluded.event_id, updated_at = excluded.updated_at',
-      args: [subject.id, t.purposeId, status, t.wordingVersionId, s.sourceId, appended[i]!.id, now],
+      args: [subject.id, t.purposeId, pendingOf(t) ? 'pending' : 'granted', t.wordingVersionId, s.sourceId, appended[i]!.id, now],
     });
   }
 
-  const name = decryptName(ctx, subject);
-  const mailLang = personLang(subject, site);
-  if (needsConfirm) {
-    const pending = await pendingPurposes(w.db, subject.id, mailLang, site);
-    const rendered = confirmMail({ lang: mailLang, site: mailSite(site), name, purposes: pending, url: confirmLink(ctx, site, subject.id), days: site.pendingDays });
-    await enqueueMail(ctx, w, { siteId: site.id, kind: 'confirm', to: s.email!, ...rendered }, now);
-    return;
+  // The address is not verified yet: mails caused by a form never carry the name it gave.
+  const mailLang = subject.lang ?? primaryLang(s.lang);
+  const granted = todo.filter((t) => !pendingOf(t));
+  if (s.email && granted.length) {
+    const receiptSubject = { id: subject.id, lang: mailLang, name: null };
+    await queueReceipt(ctx, w, site, receiptSubject, s.email, granted.map((t) => ({ purposeId: t.purposeId, wordingVersionId: t.wordingVersionId, sourceId: s.sourceId })), now);
   }
-  if (s.email) {
-    await queueReceipt(ctx, w, site, { id: subject.id, lang: subject.lang, name }, s.email, todo.map((t) => ({ purposeId: t.purposeId, wordingVersionId: t.wordingVersionId, sourceId: s.sourceId })), now);
+  if (s.email && todo.some(pendingOf)) {
+    // The link confirms only what this mail shows: the states recorded up to this signup.
+    const upTo = Math.max(...appended.map((e) => e.id));
+    const pending = await pendingPurposes(w.db, subject.id, upTo, mailLang, site);
+    const rendered = confirmMail({
+      lang: mailLang,
+      site: mailSite(site),
+      purposes: pending.mail,
+      smsPurposes: pending.sms,
+      url: confirmLink(ctx, site, subject.id, upTo),
+      days: site.pendingDays,
+    });
+    await enqueueMail(ctx, w, { siteId: site.id, subjectId: subject.id, kind: 'confirm', to: s.email, ...rendered }, now);
   }
 }
 
-/** A person's pending purposes with the wording they signed up with, in `lang`. */
-export async function pendingPurposes(db: LinkContext['db'], subjectId: string, lang: string, site: SiteRow): Promise<{ key: string; title: string; body: string }[]> {
+export interface PendingPurpose {
+  purposeId: string;
+  key: string;
+  channel: Channel;
+  title: string;
+  body: string;
+}
+
+/**
+ * A person's pending purposes recorded up to ledger event `upTo`, with the wording they
+ * signed up with, in `lang`: those a mail link confirms (e-mail and other channels) and
+ * the SMS ones (confirmed only by a YES from the phone).
+ */
+export async function pendingPurposes(
+  db: LinkContext['db'],
+  subjectId: string,
+  upTo: number,
+  lang: string,
+  site: SiteRow,
+): Promise<{ mail: PendingPurpose[]; sms: PendingPurpose[] }> {
   const rows = await db
-    .select({ key: purposes.key, name: purposes.name, wordingVersionId: consentStates.wordingVersionId })
+    .select({ purposeId: purposes.id, key: purposes.key, name: purposes.name, channel: purposes.channel, wordingVersionId: consentStates.wordingVersionId })
     .from(consentStates)
     .innerJoin(purposes, eq(purposes.id, consentStates.purposeId))
-    .where(and(eq(consentStates.subjectId, subjectId), eq(consentStates.status, 'pending')));
+    .where(and(eq(consentStates.subjectId, subjectId), eq(consentStates.status, 'pending'), lte(consentStates.eventId, upTo)))
+    .orderBy(asc(consentStates.eventId));
   const wordings = await loadWordings(db, rows.map((r) => r.wordingVersionId));
-  return rows.map((r) => {
+  const list = rows.map((r): PendingPurpose => {
     const w = r.wordingVersionId ? wordings.get(r.wordingVersionId) : undefined;
     const text = w && pickText(w.texts, lang, site.defaultLanguage);
-    return { key: r.key, title: text?.title ?? r.name, body: text?.body ?? '' };
+    return { purposeId: r.purposeId, key: r.key, channel: r.channel, title: text?.title ?? r.name, body: text?.body ?? '' };
   });
+  return { mail: list.filter((p) => p.channel !== 'sms'), sms: list.filter((p) => p.channel === 'sms') };
 }
 
 // ---------------------------------------------------------------------------------
 // Confirming (double opt-in)
 
 /**
- * Turns every pending purpose of the person into granted, one 'confirm' event each with
- * its own evidence, lifts their own e-mail opt-outs and queues the receipt. False when
+ * Turns the pending purposes the link showed (e-mail and other channels, recorded up to
+ * ledger event `upTo`) into granted, one 'confirm' event each with its own evidence; lifts
+ * the person's own e-mail opt-outs that concern them (all-purpose, or one of them) and
+ * queues the receipt. SMS purposes stay pending: only the phone confirms them. False when
  * there was nothing to confirm.
  */
-export async function confirmSignup(ctx: LinkContext, site: SiteRow, subjectId: string, meta: RequestMeta): Promise<boolean> {
+export async function confirmSignup(ctx: LinkContext, site: SiteRow, subjectId: string, upTo: number, meta: RequestMeta): Promise<boolean> {
   const sourceId = await sourceIdOf(ctx, site.id, 'email-link');
   return ctx.queue.run(async (w) => {
     const now = ctx.now();
     const [subject] = await w.db.select().from(subjects).where(and(eq(subjects.id, subjectId), eq(subjects.siteId, site.id)));
     if (!subject || subject.erasedAt !== null) return false;
-    const pending = await w.db.select().from(consentStates).where(and(eq(consentStates.subjectId, subject.id), eq(consentStates.status, 'pending')));
+    const pending = (
+      await w.db
+        .select({ state: consentStates, channel: purposes.channel })
+        .from(consentStates)
+        .innerJoin(purposes, eq(purposes.id, consentStates.purposeId))
+        .where(and(eq(consentStates.subjectId, subject.id), eq(consentStates.status, 'pending'), lte(consentStates.eventId, upTo)))
+        .orderBy(asc(consentStates.eventId))
+    )
+      .filter((r) => r.channel !== 'sms')
+      .map((r) => r.state);
     if (pending.length === 0) return false;
     const appended = await appendEvents(
       w,
@@ -336,9 +378,14 @@ export async function confirmSignup(ctx: LinkContext, site: SiteRow, subjectId: 
       });
     }
     if (subject.emailBidx) {
+      // Only opt-outs this confirmation answers: all-purpose ones (an erasure is always one)
+      // and those of the purposes confirmed. An unsubscribe from another purpose stays.
+      const ids = pending.map((p) => p.purposeId);
       await w.tx.execute({
-        sql: "DELETE FROM suppressions WHERE site_id = ? AND channel = 'email' AND bidx = ? AND reason IN ('unsubscribe', 'erased')",
-        args: [site.id, subject.emailBidx],
+        sql:
+          "DELETE FROM suppressions WHERE site_id = ? AND channel = 'email' AND bidx = ? AND reason IN ('unsubscribe', 'erased')" +
+          ` AND (purpose_id IS NULL OR purpose_id IN (${ids.map(() => '?').join(',')}))`,
+        args: [site.id, subject.emailBidx, ...ids],
       });
     }
     const email = decryptEmail(ctx, subject);
@@ -476,7 +523,7 @@ export async function prepareMagicLink(ctx: LinkContext, siteId: string, emailIn
         if (!subject || subject.erasedAt !== null) return;
         const mailLang = lang ? primaryLang(lang) : personLang(subject, site);
         const rendered = magicLinkMail({ lang: mailLang, site: mailSite(site), name: decryptName(ctx, subject), url: preferencesLink(ctx, site, subject.id, MAGIC_LINK_MS) });
-        await enqueueMail(ctx, w, { siteId, kind: 'magic-link', to: email, ...rendered }, ctx.now());
+        await enqueueMail(ctx, w, { siteId, subjectId: subject.id, kind: 'magic-link', to: email, ...rendered }, ctx.now());
       }),
   };
 }

@@ -10,8 +10,8 @@ import type { Crypto } from './crypto';
 export type TokenScope =
   /** open the preference page */
   | { kind: 'prefs' }
-  /** confirm pending signups (double opt-in) */
-  | { kind: 'confirm' }
+  /** confirm pending signups (double opt-in): only states whose current ledger event id is at most `upTo` (what the mail showed) */
+  | { kind: 'confirm'; upTo: number }
   /** unsubscribe from one purpose, or from all marketing */
   | { kind: 'unsubscribe'; purpose: string | null }
   /** confirm a new e-mail address (rectification) */
@@ -30,8 +30,9 @@ const VERSION = 't1';
 function encodeScope(scope: TokenScope): string[] {
   switch (scope.kind) {
     case 'prefs':
-    case 'confirm':
       return [scope.kind];
+    case 'confirm':
+      return [scope.kind, String(scope.upTo)];
     case 'unsubscribe':
       return [scope.kind, scope.purpose ?? '*'];
     case 'change-email':
@@ -41,7 +42,9 @@ function encodeScope(scope: TokenScope): string[] {
 
 function decodeScope(parts: string[]): TokenScope | undefined {
   const [kind, arg] = parts;
-  if ((kind === 'prefs' || kind === 'confirm') && parts.length === 1) return { kind };
+  if (kind === 'prefs' && parts.length === 1) return { kind };
+  // A confirm token without its bound (or with a bad one) is malformed: it would confirm whatever is pending.
+  if (kind === 'confirm' && parts.length === 2 && arg && /^[1-9]\d{0,15}$/.test(arg)) return { kind, upTo: Number(arg) };
   if (kind === 'unsubscribe' && parts.length === 2 && arg) return { kind, purpose: arg === '*' ? null : arg };
   if (kind === 'change-email' && parts.length === 2 && arg) return { kind, change: arg };
   return undefined;

@@ -9,8 +9,11 @@
  * nothing: the outbox is in the database.
  *
  * Each POST carries `Samtykke-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
- * The payload may hold an address, so it is encrypted at rest; erasure sends only the
- * blind-index hashes.
+ * The payload may hold an address, so it is encrypted at rest, and cleared ('') once the
+ * delivery is made or given up; the rows themselves go after 30 days (retention). Erasure
+ * sends only the blind-index hashes, and rewrites the person's deliveries not yet made
+ * the same way (the receiver still learns of each opt-out, by hash). An erasure by
+ * retention of a signup never confirmed is not sent: the marketer never had that person.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { InValue, Transaction } from '@libsql/client';
@@ -29,6 +32,23 @@ export const WEBHOOK_SECRET_CONTEXT = 'webhooks.secret';
 export const WEBHOOK_PAYLOAD_CONTEXT = 'webhook_deliveries.payload';
 
 const OPT_OUTS: ReadonlySet<string> = new Set(WEBHOOK_EVENTS);
+
+/**
+ * The actor of retention's erasure of a signup never confirmed: RETENTION_ACTOR in
+ * expiry.ts (not imported: expiry imports people, which imports this module).
+ */
+const RETENTION_ERASE_ACTOR = 'system:retention';
+
+/** A delivery made or given up keeps no payload. */
+export const CLEARED_PAYLOAD = '';
+
+/** Whether `e` is told to webhooks at all (before any endpoint's own filter). */
+function isOptOut(e: NewEvent): boolean {
+  // Cookie-banner visitors are not people we could contact: only subjects' opt-outs.
+  if (e.subjectId === null || !OPT_OUTS.has(e.action)) return false;
+  // A signup never confirmed that lapsed: the marketer never had that person.
+  return !(e.action === 'erase' && e.actor === RETENTION_ERASE_ACTOR);
+}
 
 export interface WebhookView {
   id: string;
@@ -61,9 +81,7 @@ export class Webhooks {
   async enqueue(tx: Transaction, events: readonly NewEvent[], appended: readonly AppendedEvent[]): Promise<boolean> {
     const wanted: number[] = [];
     for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      // Cookie-banner visitors are not people we could contact: only subjects' opt-outs.
-      if (e.subjectId !== null && OPT_OUTS.has(e.action)) wanted.push(i);
+      if (isOptOut(events[i]!)) wanted.push(i);
     }
     if (wanted.length === 0) return false;
     // Read in the transaction, not cached: an endpoint added on another instance a moment
@@ -121,13 +139,13 @@ export class Webhooks {
         if (hook.events.length > 0 && !hook.events.includes(type)) continue;
         const id = newId();
         const payload: WebhookPayload = { id, ...base };
-        rows.push([id, hook.id, e.siteId, type, this.crypto.encrypt(JSON.stringify(payload), WEBHOOK_PAYLOAD_CONTEXT), 'pending', 0, e.occurredAt, e.occurredAt]);
+        rows.push([id, hook.id, e.siteId, e.subjectId, type, this.crypto.encrypt(JSON.stringify(payload), WEBHOOK_PAYLOAD_CONTEXT), 'pending', 0, e.occurredAt, e.occurredAt]);
       }
     }
     for (let i = 0; i < rows.length; i += 200) {
       const chunk = rows.slice(i, i + 200);
       await tx.execute({
-        sql: `INSERT INTO webhook_deliveries (id, webhook_id, site_id, event_type, payload_enc, status, attempts, next_attempt_at, created_at) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?,?)').join(',')}`,
+        sql: `INSERT INTO webhook_deliveries (id, webhook_id, site_id, subject_id, event_type, payload_enc, status, attempts, next_attempt_at, created_at) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?,?,?)').join(',')}`,
         args: chunk.flat(),
       });
     }
@@ -149,6 +167,43 @@ export class Webhooks {
   decryptSecret(enc: string): string {
     return this.crypto.decrypt(enc, WEBHOOK_SECRET_CONTEXT);
   }
+}
+
+// Erasure
+
+/**
+ * On erasing `subject` (inside the erasure's transaction, before its contact data is
+ * removed): each delivery of theirs not yet made still goes out, since the receiver must
+ * learn of the opt-out, but without the address: `email`/`phone` become the blind-index
+ * hashes `emailHash`/`phoneHash`, as in the erase payload. A delivery made or given up
+ * has no payload left. A pending row from before subject_id was recorded (migration 0006)
+ * is found by its payload's subjectId. Returns the number of payloads rewritten.
+ */
+export async function scrubPendingDeliveries(
+  crypto: Crypto,
+  tx: Transaction,
+  subject: { id: string; siteId: string; emailBidx: string | null; phoneBidx: string | null },
+): Promise<number> {
+  const { rows } = await tx.execute({
+    sql: `SELECT id, payload_enc FROM webhook_deliveries
+          WHERE status = 'pending' AND payload_enc != '' AND (subject_id = ? OR (subject_id IS NULL AND site_id = ?))`,
+    args: [subject.id, subject.siteId],
+  });
+  let rewritten = 0;
+  for (const r of rows) {
+    const payload = JSON.parse(crypto.decrypt(String(r.payload_enc), WEBHOOK_PAYLOAD_CONTEXT)) as WebhookPayload;
+    if (payload.subjectId !== subject.id || (payload.email === undefined && payload.phone === undefined)) continue;
+    const { email, phone, ...rest } = payload;
+    const scrubbed: WebhookPayload = { ...rest };
+    if (email !== undefined && subject.emailBidx) scrubbed.emailHash = subject.emailBidx;
+    if (phone !== undefined && subject.phoneBidx) scrubbed.phoneHash = subject.phoneBidx;
+    await tx.execute({
+      sql: 'UPDATE webhook_deliveries SET payload_enc = ?, subject_id = ? WHERE id = ?',
+      args: [crypto.encrypt(JSON.stringify(scrubbed), WEBHOOK_PAYLOAD_CONTEXT), subject.id, r.id],
+    });
+    rewritten++;
+  }
+  return rewritten;
 }
 
 // Management (scope admin)
@@ -201,7 +256,7 @@ export async function deleteWebhook(ctx: WebhookServices, siteId: string, id: st
     const result = await w.tx.execute({ sql: 'UPDATE webhooks SET disabled_at = ? WHERE id = ? AND site_id = ? AND disabled_at IS NULL', args: [now, id, siteId] });
     if (result.rowsAffected === 0) throw notFound('webhook');
     await w.tx.execute({
-      sql: "UPDATE webhook_deliveries SET status = 'failed', last_error = 'disabled', locked_until = NULL WHERE webhook_id = ? AND status = 'pending'",
+      sql: "UPDATE webhook_deliveries SET status = 'failed', last_error = 'disabled', locked_until = NULL, payload_enc = '' WHERE webhook_id = ? AND status = 'pending'",
       args: [id],
     });
     await appendAudit(w, siteId, { actor, action: 'webhook.delete', target: id, details: {} }, now);
@@ -329,6 +384,10 @@ export class WebhookDelivery {
         if (!row.hook || row.hook.disabled) {
           error = 'disabled';
           permanent = true;
+        } else if (row.payloadEnc === CLEARED_PAYLOAD) {
+          // Never decrypt '': nothing is left to send.
+          error = 'cleared';
+          permanent = true;
         } else {
           try {
             const body = this.#o.webhooks.decryptPayload(row.payloadEnc);
@@ -356,7 +415,8 @@ export class WebhookDelivery {
         if (error === undefined) {
           await o.queue.run(({ tx }) =>
             tx.execute({
-              sql: "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?, locked_until = NULL, last_error = NULL WHERE id = ?",
+              // Delivered: the payload (it may hold an address) is not kept.
+              sql: "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?, locked_until = NULL, last_error = NULL, payload_enc = '' WHERE id = ?",
               args: [done, row.id],
             }),
           );
@@ -366,10 +426,12 @@ export class WebhookDelivery {
         const delay = Math.min(o.backoffMs * 2 ** (row.attempts - 1), o.maxBackoffMs);
         const giveUp = permanent || done + delay - row.createdAt > o.giveUpMs;
         await o.queue.run(({ tx }) =>
-          tx.execute({
-            sql: 'UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, locked_until = NULL, last_error = ? WHERE id = ?',
-            args: [giveUp ? 'failed' : 'pending', giveUp ? done : done + delay, error, row.id],
-          }),
+          tx.execute(
+            giveUp
+              ? // Given up: nothing of the payload is kept but the error code.
+                { sql: "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = ?, locked_until = NULL, last_error = ?, payload_enc = '' WHERE id = ?", args: [done, error, row.id] }
+              : { sql: "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, locked_until = NULL, last_error = ? WHERE id = ?", args: [done + delay, error, row.id] },
+          ),
         );
         if (giveUp) report.failed++;
         else report.retried++;

@@ -1,7 +1,8 @@
 /**
  * End to end, the whole life of a subscription: sign up on the demo page → the confirmation
  * mail arrives at a real SMTP server started here (smtp-server) → confirm with the button
- * on the link's page → the receipt arrives → the preference page from its link → withdraw
+ * on the link's page (the e-mail purpose) → the person replies YES by SMS through the signed
+ * inbound webhook (the SMS purpose) → the receipt arrives → the preference page from its link → withdraw
  * one purpose → one-click unsubscribe (RFC 8058) with the URL from the receipt's
  * List-Unsubscribe header, posted as a mailbox provider posts it → the person's state shows
  * unsubscribed and the address suppressed.
@@ -10,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -204,8 +206,30 @@ describe('a subscription from signup to one-click unsubscribe', { timeout: 120_0
     await page.waitForLoadState('load');
     state = await person();
     assert.equal(statusOf(state, 'e-marketing'), 'granted');
-    assert.equal(statusOf(state, 'sms-offers'), 'granted');
+    // The mailbox does not prove the phone: the SMS purpose waits for a YES from the number.
+    assert.equal(statusOf(state, 'sms-offers'), 'pending');
     assert.ok(state.history.some((h) => h.action === 'confirm' && h.purpose === 'e-marketing'), 'a confirm event is recorded');
+    assert.match(confirmMail.text, /reply YES|svar JA/i, 'the mail says how the SMS purpose is confirmed');
+
+    // 3b. The person replies YES to the site's text message: the provider forwards it to the
+    // signed JSON inbound webhook.
+    const smsSecret = 'e2e-inbound-sms-secret-0123456789abcdefghij';
+    assert.equal((await admin('PATCH', '', { smsInboundSecret: smsSecret })).status, 200);
+    const raw = JSON.stringify({ from: PHONE, to: '1999', body: 'YES', messageId: 'e2e-sms-1' });
+    const t = Math.floor(Date.now() / 1000);
+    const signature = createHmac('sha256', smsSecret).update(`${t}.${raw}`).digest('hex');
+    const reply = await fetch(`${server.url}/v1/sites/${SITE}/sms/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-samtykke-signature': `t=${t},v1=${signature}` },
+      body: raw,
+    });
+    assert.equal(reply.status, 200);
+    const answer = (await reply.json()) as { action: string; reply: string | null };
+    assert.equal(answer.action, 'confirmed');
+    assert.ok(answer.reply, 'a confirmation text to send back');
+    state = await person();
+    assert.equal(statusOf(state, 'sms-offers'), 'granted');
+    assert.ok(state.history.some((h) => h.action === 'confirm' && h.purpose === 'sms-offers'), 'the phone’s confirm event is recorded');
 
     // 4. The receipt: the wording, a Kantara JSON attachment, and the one-click headers.
     const receipt = await waitForMail('receipt', (m) => /receipt/i.test(m.header('subject') ?? ''), receiptsBefore);

@@ -187,7 +187,9 @@ describe('send checks', () => {
     });
 
     it('sms-stopped: a STOP text, for the number and for the person checked by e-mail', async () => {
-      await confirmedSignup(t, 'sms@example.dk', 'sms-offers', { phone: '+4520304050' });
+      // SMS purposes of a signup are confirmed from the phone (a YES), never by the mail.
+      await pendingSignup(t, 'sms@example.dk', 'sms-offers', { phone: '+4520304050' });
+      assert.equal((await inboundSms(t, SMS_SECRET, '+4520304050', 'YES', 'm-0')).action, 'confirmed');
       await check('sms-offers', { phone: '20 30 40 50' }, 'consented', true);
       assert.equal((await inboundSms(t, SMS_SECRET, '+4520304050', 'STOP', 'm-1')).action, 'stopped');
       await check('sms-offers', { phone: '+45 20 30 40 50' }, 'sms-stopped');

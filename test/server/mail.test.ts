@@ -109,7 +109,18 @@ async function enqueue(t: TestApp, msg: OutgoingMail, now: number): Promise<stri
 
 async function row(t: TestApp, id: string) {
   const r = await t.database.client.execute({ sql: 'SELECT * FROM mail_outbox WHERE id = ?', args: [id] });
-  return r.rows[0] as unknown as { status: string; attempts: number; next_attempt_at: number; last_error: string | null; sent_at: number | null; locked_until: number | null };
+  return r.rows[0] as unknown as {
+    status: string;
+    kind: string;
+    attempts: number;
+    next_attempt_at: number;
+    last_error: string | null;
+    sent_at: number | null;
+    locked_until: number | null;
+    recipient_enc: string;
+    message_enc: string;
+    subject_id: string | null;
+  };
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -154,6 +165,8 @@ describe('mail over SMTP', () => {
     assert.equal(r.sent_at, c.t);
     assert.equal(r.attempts, 1);
     assert.equal(r.locked_until, null);
+    // Sent: the record stays, its recipient and content (links, receipt) do not.
+    assert.deepEqual([r.recipient_enc, r.message_enc, r.kind], ['', '', 'confirm']);
     // Nothing more to do.
     assert.deepEqual(await delivery.runOnce(), { sent: 0, retried: 0, failed: 0 });
     assert.equal(smtp.received.length, 1);
@@ -247,6 +260,19 @@ describe('mail over SMTP', () => {
     const r = await row(t, refused);
     assert.equal(r.status, 'failed');
     assert.equal(r.last_error, 'EENVELOPE 550');
+    assert.deepEqual([r.recipient_enc, r.message_enc], ['', ''], 'given up: nothing of the message is kept');
+  });
+
+  it('stores the subject id; a row whose content is gone is never decrypted or sent', async () => {
+    const { smtp, c, t, delivery } = await setup();
+    const id = await enqueue(t, { ...MESSAGE, subjectId: 'subject-1' }, c.t);
+    assert.equal((await row(t, id)).subject_id, 'subject-1');
+    assert.equal((await row(t, await enqueue(t, MESSAGE, c.t))).subject_id, null, 'mail to no person');
+    await t.database.client.execute({ sql: "UPDATE mail_outbox SET recipient_enc = '', message_enc = '' WHERE id = ?", args: [id] });
+    assert.deepEqual(await delivery.runOnce(), { sent: 1, retried: 0, failed: 1 });
+    const r = await row(t, id);
+    assert.deepEqual([r.status, r.last_error], ['failed', 'ECLEARED']);
+    assert.equal(smtp.received.length, 1, 'only the other message');
   });
 
   it('gives up after about 24 hours of failures', async () => {
@@ -407,14 +433,20 @@ describe('mail at rest and retention', () => {
     const t = await makeApp({ now: c.now });
     cleanups.push(() => t.close());
     const old = await enqueue(t, MESSAGE, c.t);
-    await t.database.client.execute({ sql: "INSERT INTO mail_outbox SELECT 'old-sent', site_id, kind, recipient_enc, message_enc, 'sent', 1, next_attempt_at, NULL, NULL, created_at, created_at FROM mail_outbox WHERE id = ?", args: [old] });
-    await t.database.client.execute({ sql: "INSERT INTO mail_outbox SELECT 'old-pending', site_id, kind, recipient_enc, message_enc, 'pending', 0, next_attempt_at, NULL, NULL, created_at, NULL FROM mail_outbox WHERE id = ?", args: [old] });
-    await t.database.client.execute({ sql: "INSERT INTO mail_outbox SELECT 'old-failed', site_id, kind, recipient_enc, message_enc, 'failed', 9, next_attempt_at, NULL, NULL, created_at, NULL FROM mail_outbox WHERE id = ?", args: [old] });
+    const copy = (id: string, status: string, attempts: number, sentAt: string) =>
+      t.database.client.execute({
+        sql: `INSERT INTO mail_outbox (id, site_id, kind, recipient_enc, message_enc, status, attempts, next_attempt_at, created_at, sent_at)
+              SELECT ?, site_id, kind, recipient_enc, message_enc, ?, ?, next_attempt_at, created_at, ${sentAt} FROM mail_outbox WHERE id = ?`,
+        args: [id, status, attempts, old],
+      });
+    await copy('old-sent', 'sent', 1, 'created_at');
+    await copy('old-pending', 'pending', 0, 'NULL');
+    await copy('old-failed', 'failed', 9, 'NULL');
     c.t += MAIL_TTL_MS - 1;
     const recent = await enqueue(t, MESSAGE, c.t);
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0, webhookDeliveries: 0, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
     c.t += 2;
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 3, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 3, webhookDeliveries: 0, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
     const left = await t.database.client.execute('SELECT id FROM mail_outbox ORDER BY id');
     assert.deepEqual(left.rows.map((r) => r.id).sort(), ['old-pending', recent].sort());
   });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createCrypto } from '../../server/services/crypto';
+import { authenticatePerson, exportPerson } from '../../server/services/preferences';
 import { signToken } from '../../server/services/tokens';
 import { verifyAll } from '../../server/services/verify';
 import type { PreferencesView } from '../../shared/subscriptions';
@@ -14,6 +15,7 @@ import { expectError, json, makeApp, TEST_SECRET, type TestApp } from './helpers
 import {
   bodyFor,
   form,
+  freshIp,
   linkIn,
   mailsTo,
   pathOf,
@@ -86,7 +88,7 @@ describe('preference page API', () => {
     const subject = await subjectByEmail(t, email);
     const c = createCrypto(TEST_SECRET);
     await expectError(await me(t, signToken(c, { site: 'shop', subject: subject!.id, scope: { kind: 'prefs' } })), 401, 'invalid_token');
-    await expectError(await me(t, signToken(c, { site: 'acme', subject: subject!.id, scope: { kind: 'confirm' } })), 401, 'invalid_token');
+    await expectError(await me(t, signToken(c, { site: 'acme', subject: subject!.id, scope: { kind: 'confirm', upTo: 1 } })), 401, 'invalid_token');
     await expectError(await me(t, signToken(c, { site: 'acme', subject: subject!.id, scope: { kind: 'prefs' }, exp: Math.floor(now / 1000) - 1 })), 401, 'token_expired');
     const res = await request(t, '/v1/sites/acme/me', { method: 'OPTIONS', headers: { origin: 'https://www.acme.dk', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization, content-type' } });
     assert.equal(res.status, 204);
@@ -191,7 +193,8 @@ describe('preference page API', () => {
     assert.equal(subject!.history.at(-1)!.action, 'rectify');
     assert.equal(subject!.history.at(-1)!.evidence?.note, 'rectified: email');
     assert.ok(!JSON.stringify(subject!.history).includes('prefs.new'));
-    // A change link expires after 24 hours.
+    // A change link expires after 24 hours (an hour on: at most 3 change requests per person an hour).
+    now += 3600_000;
     await view(t, token, 'PATCH', '', { email: 'later@example.dk' });
     const [later] = await mailsTo(t, 'later@example.dk', 'email-change');
     now += 25 * 3600_000;
@@ -312,5 +315,82 @@ describe('preference page API', () => {
     assert.notEqual(again!.id, subject!.id);
     assert.equal(statusOf(again, 'e-marketing'), 'pending');
     assert.equal((await mailsTo(t, current, 'confirm')).length, 1);
+  });
+});
+
+/** Regressions of the security review of the subscription flows (issue 4). */
+describe('preference page API: security review', () => {
+  let t: TestApp;
+  let now = Date.parse('2026-07-01T08:00:00Z');
+  const tokens = new Map<string, string>();
+
+  before(async () => {
+    t = await makeApp({ now: () => now });
+    for (const [i, email] of ['a', 'b', 'c', 'd', 'e'].map((x) => `change-${x}@example.dk`).entries()) {
+      await signUpConfirmed(t, email, 'e-marketing', { name: `Nora Name${i}` });
+      const subject = await subjectByEmail(t, email);
+      tokens.set(email, signToken(t.services.crypto, { site: 'acme', subject: subject!.id, scope: { kind: 'prefs' }, exp: Math.floor(now / 1000) + 86400 }));
+    }
+  });
+  after(() => t.close());
+
+  const change = (from: string, to: string, ip = freshIp()) =>
+    request(t, '/v1/sites/acme/me', {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${tokens.get(from)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: to }),
+      ip,
+    });
+
+  it('6: e-mail change mails have their own limits (per person, per address, per client IP), apart from magic links, and carry no name', async () => {
+    // Magic links used up for an address do not block a change to it, and the other way round.
+    const target = 'new-home@example.dk';
+    for (let i = 0; i < 3; i++) {
+      await request(t, '/v1/sites/acme/preference-links', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'change-a@example.dk' }) });
+    }
+    assert.equal((await change('change-a@example.dk', target)).status, 200);
+    const [mail] = await mailsTo(t, target, 'email-change');
+    assert.ok(mail, 'the change mail');
+    assert.ok(!mail.text.includes('Nora') && !mail.html!.includes('Nora'), 'no name in a mail to an unverified address');
+    assert.match(mail.text, /^Hej,$/m);
+
+    // Per person: 3 an hour.
+    for (const to of ['p2@example.dk', 'p3@example.dk']) assert.equal((await change('change-a@example.dk', to)).status, 200);
+    const person = await expectError(await change('change-a@example.dk', 'p4@example.dk'), 429, 'rate_limited');
+    void person;
+    assert.equal((await mailsTo(t, 'p4@example.dk')).length, 0);
+
+    // Per new address: 3 an hour, whoever asks.
+    for (const from of ['change-b@example.dk', 'change-c@example.dk']) assert.equal((await change(from, target)).status, 200, from);
+    const address = await change('change-d@example.dk', target);
+    await expectError(address, 429, 'rate_limited');
+    assert.ok(Number(address.headers.get('retry-after')) > 0);
+    assert.equal((await mailsTo(t, target, 'email-change')).length, 3);
+
+    // An hour on, per client IP: 10 an hour.
+    now += 3600_000;
+    const ip = freshIp();
+    let sent = 0;
+    for (const from of ['change-a', 'change-b', 'change-c', 'change-d'].map((x) => `${x}@example.dk`)) {
+      for (let i = 0; i < 3 && sent < 10; i++, sent++) assert.equal((await change(from, `ip-${sent}@example.dk`, ip)).status, 200, `${from} ${i}`);
+    }
+    const byIp = await change('change-e@example.dk', 'ip-10@example.dk', ip);
+    await expectError(byIp, 429, 'rate_limited');
+    const wait = Number(byIp.headers.get('retry-after'));
+    assert.ok(wait > 0 && wait <= 3600);
+    assert.equal((await mailsTo(t, 'ip-10@example.dk')).length, 0);
+    // The same person from elsewhere is fine.
+    assert.equal((await change('change-e@example.dk', 'ip-10@example.dk')).status, 200);
+  });
+
+  it('8: an export that fails records no access in the audit log; one that succeeds does, once', async () => {
+    const email = 'change-e@example.dk';
+    const audits = async () => Number((await t.database.client.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'subject.export'")).rows[0]!.n);
+    const person = await authenticatePerson(t.services, 'acme', tokens.get(email));
+    await assert.rejects(exportPerson(t.services, { ...person, subject: { ...person.subject, id: 'AAAAAAAAAAAAAAAAAAAAAA' } }, 'json'));
+    assert.equal(await audits(), 0);
+    const res = await request(t, '/v1/sites/acme/me/export', { headers: { authorization: `Bearer ${tokens.get(email)}` } });
+    assert.equal(res.status, 200);
+    assert.equal(await audits(), 1);
   });
 });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runRetention } from '../../server/services/retention';
 import { verifyAll } from '../../server/services/verify';
-import type { SignupForm } from '../../shared/subscriptions';
+import type { PreferencesView, SignupForm } from '../../shared/subscriptions';
 import { expectError, json, makeApp, type TestApp } from './helpers';
 import {
   addSmsPurpose,
@@ -22,9 +22,12 @@ import {
   request,
   signup,
   signUpConfirmed,
+  smsReply,
   snapshot,
   statusOf,
   subjectByEmail,
+  subjectByPhone,
+  tokenOf,
 } from './subscription-helpers';
 
 const CONFIRM = 'http://localhost:8787/v1/confirm/';
@@ -80,8 +83,9 @@ describe('signups', () => {
     assert.ok(mail);
     assert.match(mail.subject, /Acme/);
     assert.ok(mail.text.includes(f.purposes[0]!.title), 'the wording is in the mail');
-    assert.ok(mail.html!.includes('Ditte &#60;b&#62;Doi&#60;/b&#62;'), 'the name is escaped in HTML');
-    assert.ok(!mail.html!.includes('<b>Doi'));
+    // The address is not verified yet: the mail never greets with the name the form gave.
+    assert.ok(!mail.text.includes('Ditte') && !mail.html!.includes('Ditte'), 'no name in the confirmation mail');
+    assert.match(mail.text, /^Hej,$/m);
     const url = linkIn(mail.text, CONFIRM);
 
     const before = await snapshot(t);
@@ -113,6 +117,8 @@ describe('signups', () => {
 
     const [receipt] = await fullMails(t, 'ditte.doi@example.dk', 'receipt');
     assert.ok(receipt, 'a receipt');
+    assert.ok(receipt.html!.includes('Ditte &#60;b&#62;Doi&#60;/b&#62;'), 'once confirmed, the name is used, escaped in HTML');
+    assert.ok(!receipt.html!.includes('<b>Doi'));
     const unsubscribe = receipt.headers['List-Unsubscribe'];
     assert.match(unsubscribe ?? '', /^<http:\/\/localhost:8787\/v1\/unsubscribe\/[A-Za-z0-9_-]+>$/);
     assert.equal(receipt.headers['List-Unsubscribe-Post'], 'List-Unsubscribe=One-Click');
@@ -333,12 +339,13 @@ describe('signups without double opt-in, SMS, resubscribing, and expiry', () => 
     const smsOnly = bodyFor(await form(t, 'sms-offers'), { phone: '+45 20 30 40 50' });
     await expectError(await signup(t, smsOnly), 400, 'email_required');
     await expectError(await signup(t, bodyFor(f, { email: 'sms@example.dk', phone: '123456789012' })), 400, 'invalid_phone');
-    // With both: the SMS purpose is confirmed by the mail too.
+    // With both: the mail confirms the e-mail purpose; the SMS one waits for a YES from the phone.
     assert.equal((await signup(t, bodyFor(f, { email: 'sms@example.dk', phone: '20 30 40 50' }))).status, 202);
     const subject = await subjectByEmail(t, 'sms@example.dk');
     assert.equal(statusOf(subject, 'sms-offers'), 'pending');
     const [mail] = await mailsTo(t, 'sms@example.dk', 'confirm');
     assert.ok(mail!.text.includes('Tilbud på SMS'));
+    assert.ok(mail!.text.includes('Tilmelding til SMS bekræfter du fra din telefon: svar JA på SMS’en fra Acme.'));
   });
 
   it('without double opt-in: granted at once and a receipt at once; a phone alone is enough for SMS', async () => {
@@ -421,7 +428,8 @@ describe('signups without double opt-in, SMS, resubscribing, and expiry', () => 
     const sms = await form(t, 'sms-offers');
     await signup(t, bodyFor(sms, { email: 'keep@example.dk', phone: '+45 41 42 43 44' }));
     const [c1] = await mailsTo(t, 'keep@example.dk', 'confirm');
-    await request(t, pathOf(linkIn(c1!.text, CONFIRM)), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    assert.ok(c1!.text.includes('svar JA'), 'the mail says how SMS is confirmed');
+    assert.deepEqual((await smsReply(t, '+4541424344', 'ja')).action, 'confirmed');
     await signup(t, bodyFor(f, { email: 'keep@example.dk' }));
     now += 4 * 24 * 3600_000;
     await runRetention(t.services);
@@ -429,5 +437,216 @@ describe('signups without double opt-in, SMS, resubscribing, and expiry', () => 
     assert.ok(s && !s.erased);
     assert.equal(statusOf(s, 'sms-offers'), 'granted');
     assert.equal(statusOf(s, 'e-marketing'), 'none');
+  });
+});
+
+/** Regressions of the security review of the subscription flows (issue 4). */
+describe('signups: security review', () => {
+  let t: TestApp;
+  let now = Date.parse('2026-06-01T09:00:00Z');
+  const post = (url: string) => request(t, pathOf(url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  const suppressionRows = async (channel: string, bidx: string) =>
+    (await t.database.client.execute({ sql: 'SELECT reason, purpose_id FROM suppressions WHERE channel = ? AND bidx = ? ORDER BY id', args: [channel, bidx] })).rows.map((r) => [
+      String(r.reason),
+      r.purpose_id === null ? null : String(r.purpose_id),
+    ]);
+  const insertSuppression = (channel: string, bidx: string, reason: string, purposeId: string | null = null) =>
+    t.services.queue.run((w) =>
+      w.tx.execute({ sql: "INSERT INTO suppressions (site_id, channel, bidx, reason, list, purpose_id, created_at) VALUES ('acme', ?, ?, ?, '', ?, 0)", args: [channel, bidx, reason, purposeId] }),
+    );
+  const phoneBidx = (phone: string) => t.services.crypto.blindIndex('acme', 'phone', phone);
+  const emailBidx = (email: string) => t.services.crypto.blindIndex('acme', 'email', email);
+  const purposeId = async (key: string) => String((await t.database.client.execute({ sql: "SELECT id FROM purposes WHERE site_id = 'acme' AND key = ?", args: [key] })).rows[0]!.id);
+
+  before(async () => {
+    t = await makeApp({ now: () => now });
+    await addSmsPurpose(t);
+    // A second e-mail purpose.
+    await json(await t.call('POST', '/v1/sites/acme/purposes', { body: { key: 'e-news', name: 'News', channel: 'email', legalBasis: '6-1-a' } }), 201);
+    await json(await t.call('POST', '/v1/sites/acme/purposes/e-news/wordings', { body: { texts: { da: { title: 'Ugebrev', body: 'Ja tak til ugebrevet.' } } } }), 201);
+    await json(await t.call('POST', '/v1/sites/acme/purposes/e-news/wordings/1/publish', { body: {} }), 200);
+  });
+  after(() => t.close());
+
+  it('1: the mail confirms only e-mail purposes; a victim’s number is never granted by someone else’s mailbox; a YES from the phone confirms', async () => {
+    const f = await form(t, 'e-marketing,sms-offers');
+    assert.equal((await signup(t, bodyFor(f, { email: 'attacker@example.dk', phone: '+45 20 11 22 33' }))).status, 202);
+    const [mail] = await mailsTo(t, 'attacker@example.dk', 'confirm');
+    assert.ok(mail!.text.includes('svar JA på SMS’en fra Acme'), 'the mail says how SMS is confirmed');
+    const url = linkIn(mail!.text, CONFIRM);
+    const page = await (await request(t, pathOf(url))).text();
+    assert.ok(page.includes('Tilbud på SMS') && page.includes('svar JA'), 'the page lists the SMS purpose with how it is confirmed');
+    assert.equal((await post(url)).status, 200);
+    let victim = await subjectByPhone(t, '+4520112233');
+    assert.equal(statusOf(victim, 'e-marketing'), 'granted');
+    assert.equal(statusOf(victim, 'sms-offers'), 'pending', 'the mailbox does not prove the phone');
+    const [receipt] = await mailsTo(t, 'attacker@example.dk', 'receipt');
+    assert.ok(!receipt!.text.includes('Tilbud på SMS'), 'the receipt names only what was confirmed');
+
+    // The mailbox's preference link cannot grant it either: it waits for the phone.
+    const token = tokenOf(linkIn(receipt!.text, 'http://localhost:8787/preferences/acme#token='));
+    const view = await json<PreferencesView>(await request(t, '/v1/sites/acme/me', { headers: { authorization: `Bearer ${token}` } }), 200);
+    const current = view.purposes.find((p) => p.key === 'sms-offers')!.current!;
+    const toggled = await json<PreferencesView>(
+      await request(t, '/v1/sites/acme/me/consents/sms-offers', {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ granted: true, wordingVersion: current.version, lang: current.lang, sha256: current.sha256 }),
+      }),
+      200,
+    );
+    assert.equal(toggled.purposes.find((p) => p.key === 'sms-offers')!.status, 'pending');
+
+    // JA, OK mean nothing from a number with nothing pending; YES from the number confirms.
+    assert.deepEqual(await smsReply(t, '+4520999999', 'ok'), { action: 'none', reply: null });
+    const yes = await smsReply(t, '+45 20 11 22 33', ' yes ');
+    assert.equal(yes.action, 'confirmed');
+    assert.match(yes.reply!, /SMS fra Acme er bekræftet/);
+    victim = await subjectByPhone(t, '+4520112233');
+    assert.equal(statusOf(victim, 'sms-offers'), 'granted');
+    const confirm = victim!.history.at(-1)!;
+    assert.equal(confirm.action, 'confirm');
+    assert.equal(confirm.purpose, 'sms-offers');
+    assert.equal(confirm.actor, 'sms:inbound');
+    assert.match(String(confirm.evidence?.note), /SMS keyword YES/);
+    // The number's answer proves it: a grant on the page is now at once.
+    assert.ok((await verifyAll(t.services.db, t.services.crypto)).every((r) => r.ok));
+  });
+
+  it('2: a confirm link confirms only what its mail showed, never a purpose signed up for later', async () => {
+    const email = 'bound@example.dk';
+    await signup(t, bodyFor(await form(t, 'e-marketing'), { email }));
+    const [first] = await mailsTo(t, email, 'confirm');
+    const firstUrl = linkIn(first!.text, CONFIRM);
+    // Someone else adds another purpose before the person confirms.
+    await signup(t, bodyFor(await form(t, 'e-news'), { email }));
+    const mails = await mailsTo(t, email, 'confirm');
+    assert.equal(mails.length, 2);
+    const page = await (await request(t, pathOf(firstUrl))).text();
+    assert.ok(!page.includes('Ugebrev'), 'the first page does not show the later purpose');
+    assert.match(page, /<form method="post">/);
+    assert.equal((await post(firstUrl)).status, 200);
+    let s = await subjectByEmail(t, email);
+    assert.equal(statusOf(s, 'e-marketing'), 'granted');
+    assert.equal(statusOf(s, 'e-news'), 'pending', 'not confirmed by the earlier link');
+    // The first link has nothing more to confirm; the second mail's link confirms the rest.
+    const before = await snapshot(t);
+    assert.equal((await post(firstUrl)).status, 200);
+    assert.equal(await snapshot(t), before);
+    const second = mails.find((m) => m.text.includes('Ugebrev'))!;
+    assert.equal((await post(linkIn(second.text, CONFIRM))).status, 200);
+    s = await subjectByEmail(t, email);
+    assert.equal(statusOf(s, 'e-news'), 'granted');
+  });
+
+  it('3: a signup never changes a known person: no phone, name or language written, no SMS purpose for someone else’s number, no name in the mail', async () => {
+    const email = 'known@example.dk';
+    await signUpConfirmed(t, email, 'e-marketing', { name: 'Vera Known' });
+    const subject = await subjectByEmail(t, email);
+    const row = async () => (await t.database.client.execute({ sql: 'SELECT phone_bidx, phone_enc, name_enc, lang, updated_at FROM subjects WHERE id = ?', args: [subject!.id] })).rows[0];
+    const before = await row();
+    const f = await form(t, 'e-news,sms-offers', 'en');
+    assert.equal((await signup(t, bodyFor(f, { email, phone: '+45 20 99 88 77', name: 'Click https://evil.example now' }))).status, 202);
+    assert.deepEqual(await row(), before, 'the person’s row is untouched');
+    const after = await subjectByEmail(t, email);
+    assert.equal(statusOf(after, 'sms-offers'), 'none', 'no SMS purpose: the number is not theirs');
+    assert.equal(statusOf(after, 'e-news'), 'pending');
+    assert.equal(await subjectByPhone(t, '+4520998877'), undefined, 'the number is stored nowhere');
+    const [mail] = await mailsTo(t, email, 'confirm');
+    assert.ok(!mail!.text.includes('evil') && !mail!.text.includes('Vera'), 'greets without a name');
+    assert.match(mail!.text, /^Hej,$/m, 'in the person’s language, not the form’s');
+
+    // A person with a number: another number in the form does not sign up theirs.
+    const withPhone = 'has-phone@example.dk';
+    await signUpConfirmed(t, withPhone, 'e-marketing', { phone: '+45 20 12 12 12' });
+    await signup(t, bodyFor(await form(t, 'sms-offers'), { email: withPhone, phone: '+45 20 34 34 34' }));
+    assert.equal(statusOf(await subjectByEmail(t, withPhone), 'sms-offers'), 'none');
+  });
+
+  it('4: SMS opt-outs count: a STOP, list, bounce or complaint drops the SMS purposes; the person’s own unsubscribe or erasure needs a YES even without double opt-in', async () => {
+    await json(await t.call('PATCH', '/v1/sites/acme', { body: { doubleOptIn: false } }), 200);
+    try {
+      const sms = await form(t, 'sms-offers');
+      // A STOP: the number becomes a person with only the STOP.
+      await smsReply(t, '+4520600001', 'STOP');
+      await insertSuppression('sms', phoneBidx('+4520600002'), 'listed');
+      await insertSuppression('sms', phoneBidx('+4520600003'), 'complained');
+      for (const phone of ['+4520600001', '+4520600002', '+4520600003']) {
+        const res = await signup(t, bodyFor(sms, { phone }));
+        assert.equal(res.status, 202, phone);
+        assert.deepEqual(await res.json(), { status: 'accepted', confirmationSent: false });
+        assert.equal(statusOf(await subjectByPhone(t, phone), 'sms-offers') ?? 'none', 'none', phone);
+      }
+      // With an e-mail too: the e-mail purpose is granted, the SMS one left out.
+      await signup(t, bodyFor(await form(t, 'e-marketing,sms-offers'), { email: 'listed-phone@example.dk', phone: '+4520600002' }));
+      const mixed = await subjectByEmail(t, 'listed-phone@example.dk');
+      assert.equal(statusOf(mixed, 'e-marketing'), 'granted');
+      assert.equal(statusOf(mixed, 'sms-offers'), 'none');
+
+      // Their own erasure of the number: pending until a YES, which lifts it.
+      const erased = '+4520600004';
+      await insertSuppression('sms', phoneBidx(erased), 'erased');
+      await signup(t, bodyFor(sms, { phone: erased }));
+      assert.equal(statusOf(await subjectByPhone(t, erased), 'sms-offers'), 'pending');
+      assert.equal((await smsReply(t, erased, 'JA')).action, 'confirmed');
+      assert.equal(statusOf(await subjectByPhone(t, erased), 'sms-offers'), 'granted');
+      assert.deepEqual(await suppressionRows('sms', phoneBidx(erased)), [], 'their erasure is lifted by their own YES');
+
+      // An own unsubscribe from another purpose does not apply; from this one (or all) it does.
+      const other = '+4520600005';
+      await insertSuppression('sms', phoneBidx(other), 'unsubscribe', await purposeId('e-news'));
+      await signup(t, bodyFor(sms, { phone: other }));
+      assert.equal(statusOf(await subjectByPhone(t, other), 'sms-offers'), 'granted');
+      const own = '+4520600006';
+      await insertSuppression('sms', phoneBidx(own), 'unsubscribe', await purposeId('sms-offers'));
+      await signup(t, bodyFor(sms, { phone: own }));
+      assert.equal(statusOf(await subjectByPhone(t, own), 'sms-offers'), 'pending');
+      // Without any: granted at once, the owner's choice.
+      await signup(t, bodyFor(sms, { phone: '+4520600007' }));
+      assert.equal(statusOf(await subjectByPhone(t, '+4520600007'), 'sms-offers'), 'granted');
+    } finally {
+      await json(await t.call('PATCH', '/v1/sites/acme', { body: { doubleOptIn: true } }), 200);
+    }
+  });
+
+  it('5: confirming lifts only the opt-outs it answers, never an unsubscribe from another purpose', async () => {
+    const email = 'scoped@example.dk';
+    await signUpConfirmed(t, email, 'e-marketing');
+    const subject = await subjectByEmail(t, email);
+    const links = await json<{ unsubscribeUrl: string }>(await t.call('GET', `/v1/sites/acme/subjects/${subject!.id}/links?purpose=e-marketing`), 200);
+    await request(t, pathOf(links.unsubscribeUrl), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const emarketing = await purposeId('e-marketing');
+    assert.deepEqual(await suppressionRows('email', emailBidx(email)), [['unsubscribe', emarketing]]);
+    // Signs up for another purpose and confirms it.
+    await signup(t, bodyFor(await form(t, 'e-news'), { email }));
+    const mails = await mailsTo(t, email, 'confirm');
+    assert.equal((await post(linkIn(mails[0]!.text, CONFIRM))).status, 200);
+    const after = await subjectByEmail(t, email);
+    assert.equal(statusOf(after, 'e-news'), 'granted');
+    assert.equal(statusOf(after, 'e-marketing'), 'withdrawn');
+    assert.deepEqual(await suppressionRows('email', emailBidx(email)), [['unsubscribe', emarketing]], 'the e-marketing unsubscribe stays');
+  });
+
+  it('7: expiry erases only a person the signup created; someone on record before keeps their record', async () => {
+    // On record through the API, with no consent left (a withdrawal).
+    const email = 'on-record@example.dk';
+    await json(await t.call('POST', '/v1/sites/acme/consents', { body: { email, purpose: 'e-marketing', action: 'withdraw' } }), 201);
+    now += 60_000;
+    await signup(t, bodyFor(await form(t, 'e-marketing'), { email }));
+    const before = await subjectByEmail(t, email);
+    assert.equal(statusOf(before, 'e-marketing'), 'pending');
+    // And one the signup itself created.
+    await signup(t, bodyFor(await form(t, 'e-marketing'), { email: 'fresh-lapse@example.dk' }));
+    now += 8 * 24 * 3600_000;
+    const report = await runRetention(t.services);
+    assert.ok(report.expiredSignups >= 2);
+    const kept = await subjectByEmail(t, email);
+    assert.ok(kept && !kept.erased, 'still on record, findable by address');
+    assert.equal(kept.id, before!.id);
+    assert.equal(statusOf(kept, 'e-marketing'), 'none', 'the pending state is gone');
+    assert.deepEqual(kept.history.map((h) => h.action), ['withdraw', 'grant', 'expire']);
+    assert.ok(kept.history[0]!.evidence, 'nothing scrubbed');
+    assert.equal(await subjectByEmail(t, 'fresh-lapse@example.dk'), undefined, 'the person the signup created is erased');
+    assert.ok((await verifyAll(t.services.db, t.services.crypto)).every((r) => r.ok));
   });
 });

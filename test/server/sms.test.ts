@@ -11,6 +11,7 @@ import { DEFAULT_PUBLIC_URL } from '../../server/app';
 import { matchKeyword, signInbound, twilioSignature, twiml, verifyInboundSignature, verifyTwilioSignature } from '../../server/services/sms';
 import { verifyAll } from '../../server/services/verify';
 import { makeApp, type TestApp, json } from './helpers';
+import { bodyFor, form, signup } from './subscription-helpers';
 
 const TOKEN = 'twilio-auth-token-0123456789abcdef';
 const SECRET = 'inbound-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -124,6 +125,9 @@ describe('SMS signatures (units)', () => {
     assert.deepEqual(matchKeyword('Afmeld'), { kind: 'stop', word: 'AFMELD' });
     assert.equal(matchKeyword('please stop')?.kind, undefined);
     assert.equal(matchKeyword('yes')?.kind, 'start');
+    assert.deepEqual(matchKeyword(' Ja '), { kind: 'confirm', word: 'JA' });
+    assert.equal(matchKeyword('ok')?.kind, 'confirm');
+    assert.equal(matchKeyword('ja tak'), null, 'single words only');
     assert.equal(matchKeyword('info')?.kind, 'help');
     assert.equal(matchKeyword('SLUT', { stop: ['SLUT'], start: [] })?.kind, 'stop');
     assert.equal(matchKeyword(''), null);
@@ -461,5 +465,71 @@ describe('SMS webhooks', () => {
       const rows = reports.find((r) => r.site === 'acme')!.chains.find((c) => c.chain === 'consent_events')!.rows;
       assert.ok(rows > 20);
     });
+  });
+});
+
+describe('SMS: confirming a web signup from the phone', () => {
+  let t: TestApp;
+  const addSms = async (key: string) => {
+    await json(await t.call('POST', '/v1/sites/acme/purposes', { body: { key, channel: 'sms', legalBasis: '6-1-a', name: key } }), 201);
+    await json(await t.call('POST', `/v1/sites/acme/purposes/${key}/wordings`, { body: { texts: { da: { title: `SMS ${key}`, body: 'Ja tak.' } } } }), 201);
+    await json(await t.call('POST', `/v1/sites/acme/purposes/${key}/wordings/1/publish`, { body: {} }), 200);
+  };
+  const status = async (phone: string, purpose: string) => (await phoneState(t, phone))?.consents.find((c) => c.purpose === purpose)?.status;
+
+  before(async () => {
+    t = await makeApp();
+    await addSms('sms-offers');
+    await addSms('sms-news');
+    await json(await t.call('PATCH', '/v1/sites/acme', { body: { smsInboundSecret: SECRET } }), 200);
+  });
+  after(() => t.close());
+
+  it('JA confirms the pending SMS purposes only: a confirm event with the keyword, the e-mail purposes left to the mail; a retry acts once', async () => {
+    const phone = '+4528000001';
+    await signup(t, bodyFor(await form(t, 'e-marketing,sms-offers'), { email: 'phone-yes@example.dk', phone }));
+    assert.equal(await status(phone, 'sms-offers'), 'pending');
+    const answer = await json<{ action: string; reply: string }>(await inbound(t, { from: '28 00 00 01', body: 'Ja', messageId: 'c-1' }), 200);
+    assert.equal(answer.action, 'confirmed');
+    assert.equal(answer.reply, 'Tak! Din tilmelding til SMS fra Acme er bekræftet. Send STOP for at afmelde.');
+    const s = (await phoneState(t, phone))!;
+    assert.equal(await status(phone, 'sms-offers'), 'granted');
+    assert.equal(await status(phone, 'e-marketing'), 'pending', 'the phone does not confirm the mailbox');
+    const confirm = s.history.at(-1)!;
+    assert.deepEqual([confirm.action, confirm.purpose, confirm.actor, confirm.source], ['confirm', 'sms-offers', 'sms:inbound', 'sms']);
+    assert.match(confirm.evidence!.note!, /SMS keyword JA \(inbound message c-1\)/);
+    const before = await counts(t);
+    assert.deepEqual(await json(await inbound(t, { from: phone, body: 'Ja', messageId: 'c-1' }), 200), answer);
+    assert.deepEqual(await counts(t), before);
+    // Nothing left pending: JA and OK are plain text again, and nothing is recorded.
+    assert.deepEqual(await json(await inbound(t, { from: phone, body: 'OK', messageId: 'c-2' }), 200), { action: 'none', reply: null });
+    assert.deepEqual(await counts(t), before);
+  });
+
+  it('OK after a STOP confirms what is pending and lifts the STOP; YES also restores what the STOP took', async () => {
+    const phone = '+4528000002';
+    await signup(t, bodyFor(await form(t, 'sms-news'), { email: 'phone-ok@example.dk', phone }));
+    await json(await t.call('POST', '/v1/sites/acme/consents', { body: { phone, purpose: 'sms-offers', action: 'grant', wordingVersion: 1, source: 'web-form' } }), 201);
+    await inbound(t, { from: phone, body: 'STOP', messageId: 'c-3' });
+    assert.equal(await status(phone, 'sms-offers'), 'withdrawn');
+    assert.equal(await status(phone, 'sms-news'), 'pending', 'a STOP withdraws granted purposes only');
+    assert.equal(await suppressedCount(t, phone), 1);
+    const ok = await json<{ action: string }>(await inbound(t, { from: phone, body: 'ok', messageId: 'c-4' }), 200);
+    assert.equal(ok.action, 'confirmed');
+    assert.equal(await status(phone, 'sms-news'), 'granted');
+    assert.equal(await status(phone, 'sms-offers'), 'withdrawn', 'OK restores nothing');
+    assert.equal(await suppressedCount(t, phone), 0, 'the number opted in itself: the STOP is lifted');
+
+    const other = '+4528000003';
+    await signup(t, bodyFor(await form(t, 'sms-news'), { email: 'phone-yes2@example.dk', phone: other }));
+    await json(await t.call('POST', '/v1/sites/acme/consents', { body: { phone: other, purpose: 'sms-offers', action: 'grant', wordingVersion: 1, source: 'web-form' } }), 201);
+    await inbound(t, { from: other, body: 'STOP', messageId: 'c-5' });
+    const yes = await json<{ action: string }>(await inbound(t, { from: other, body: 'YES', messageId: 'c-6' }), 200);
+    assert.equal(yes.action, 'confirmed');
+    assert.equal(await status(other, 'sms-news'), 'granted');
+    assert.equal(await status(other, 'sms-offers'), 'granted');
+    assert.deepEqual((await phoneState(t, other))!.history.slice(-2).map((h) => [h.action, h.purpose]), [['confirm', 'sms-news'], ['sms-start', 'sms-offers']]);
+    assert.equal(await suppressedCount(t, other), 0);
+    assert.ok((await verifyAll(t.database.db, t.services.crypto)).every((r) => r.ok));
   });
 });

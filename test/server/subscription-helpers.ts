@@ -1,6 +1,7 @@
 /** Shared by the subscription tests: the signup form, signups from a given IP, the dev outbox and links in mails. */
 import assert from 'node:assert/strict';
 import { listDevOutbox, type DevOutboxEntry } from '../../server/services/mail';
+import { signInbound } from '../../server/services/sms';
 import type { SignupBody, SignupForm } from '../../shared/subscriptions';
 import { json, type TestApp } from './helpers';
 
@@ -130,4 +131,30 @@ export async function prefsToken(t: TestApp, email: string): Promise<string> {
   const [receipt] = await mailsTo(t, email, 'receipt');
   assert.ok(receipt, 'a receipt');
   return tokenOf(linkIn(receipt.text, 'http://localhost:8787/preferences/acme#token='));
+}
+
+export const SMS_SECRET = 'subscription-tests-inbound-secret-0123456789abcdef';
+let smsMessage = 0;
+
+/**
+ * A text message from `phone` to the site, through the signed JSON inbound webhook (the
+ * site's inbound secret is set the first time): what the person's reply does and answers.
+ */
+export async function smsReply(t: TestApp, phone: string, body: string): Promise<{ action: string; reply: string | null }> {
+  const site = await json<{ smsInboundConfigured: boolean }>(await t.call('GET', '/v1/sites/acme'), 200);
+  if (!site.smsInboundConfigured) await json(await t.call('PATCH', '/v1/sites/acme', { body: { smsInboundSecret: SMS_SECRET } }), 200);
+  const raw = JSON.stringify({ from: phone, to: '1999', body, messageId: `test-msg-${++smsMessage}` });
+  const res = await request(t, '/v1/sites/acme/sms/inbound', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-samtykke-signature': signInbound(SMS_SECRET, raw, t.services.now()) },
+    body: raw,
+  });
+  return json<{ action: string; reply: string | null }>(res, 200);
+}
+
+/** One person by phone number (admin API), or undefined. */
+export async function subjectByPhone(t: TestApp, phone: string) {
+  const res = await t.call('GET', `/v1/sites/acme/subjects?phone=${encodeURIComponent(phone)}`);
+  if (res.status === 404) return undefined;
+  return json<{ id: string; erased: boolean; consents: { purpose: string; status: string }[]; history: { action: string; purpose: string | null; actor: string; evidence: Record<string, unknown> | null }[] }>(res, 200);
 }

@@ -13,6 +13,7 @@ describe('link tokens', () => {
     { site: 'acme', subject: 'Zx3kP0aQ1mN2bV4cX5zL6w', scope: { kind: 'unsubscribe', purpose: 'e-marketing' } },
     { site: 'acme', subject: 'Zx3kP0aQ1mN2bV4cX5zL6w', scope: { kind: 'unsubscribe', purpose: null } },
     { site: 'shop', subject: 'abc', scope: { kind: 'change-email', change: 'c1' }, exp: now / 1000 + 60 },
+    { site: 'acme', subject: 'Zx3kP0aQ1mN2bV4cX5zL6w', scope: { kind: 'confirm', upTo: 4711 }, exp: now / 1000 + 7 * 86400 },
   ];
 
   it('round-trips every scope, with and without expiry', () => {
@@ -41,5 +42,15 @@ describe('link tokens', () => {
     const foreign = signToken(createCrypto('another-secret-0123456789abcdefghijklmnop'), claims[1]!);
     assert.deepEqual(verifyToken(crypto, foreign, now), { ok: false, reason: 'bad-signature' });
     for (const junk of ['', 'x', 'a.b', '../../etc/passwd', 'A'.repeat(2000)]) assert.equal(verifyToken(crypto, junk, now).ok, false);
+  });
+
+  it('binds a confirm token to a ledger event id; one without it (or with a bad one) is refused', () => {
+    const ok = verifyToken(crypto, signToken(crypto, claims[4]!), now);
+    assert.ok(ok.ok && ok.claims.scope.kind === 'confirm' && ok.claims.scope.upTo === 4711);
+    const exp = String(now / 1000 + 3600);
+    for (const scope of [['confirm'], ['confirm', ''], ['confirm', '0'], ['confirm', '-1'], ['confirm', '1.5'], ['confirm', 'x'], ['confirm', '12', '13'], ['prefs', '1']]) {
+      const sealed = crypto.sealToken(['t1', 'acme', 'Zx3kP0aQ1mN2bV4cX5zL6w', exp, ...scope].join('\n'));
+      assert.deepEqual(verifyToken(crypto, sealed, now), { ok: false, reason: 'malformed' }, scope.join(' '));
+    }
   });
 });

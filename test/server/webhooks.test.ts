@@ -142,7 +142,9 @@ describe('outbound webhooks', () => {
     );
     assert.equal(got.headers['samtykke-delivery'], p.id);
     assert.equal(got.headers['samtykke-event'], 'withdraw');
-    assert.equal((await deliveries())[0]!.status, 'delivered');
+    const [done] = await deliveries();
+    assert.equal(done!.status, 'delivered');
+    assert.equal(done!.payload_enc, '', 'a delivered payload (it held the address) is not kept');
   });
 
   it('retries with backoff after a failure, then delivers', async () => {
@@ -179,7 +181,9 @@ describe('outbound webhooks', () => {
     assert.equal((await loop.runOnce()).delivered, 3);
     const got = receiver.received.slice(start).map(payloadOf);
     const byType = Object.fromEntries(got.map((p) => [p.type, p]));
-    assert.equal(byType.unsubscribe!.email, 'cy@example.dk');
+    // The unsubscribe was still undelivered when cy was erased: it goes out with the hash, not the address.
+    assert.equal(byType.unsubscribe!.email, undefined);
+    assert.equal(byType.unsubscribe!.emailHash, t.services.crypto.blindIndex('acme', 'email', 'cy@example.dk'));
     assert.equal(byType['sms-stop']!.phone, '+4540404040');
     assert.equal(byType['sms-stop']!.channel, 'sms');
     const erased = byType.erase!;
@@ -211,6 +215,7 @@ describe('outbound webhooks', () => {
     const row = (await deliveries()).at(-1)!;
     assert.equal(row.status, 'failed');
     assert.equal(row.last_error, 'HTTP 500');
+    assert.equal(row.payload_enc, '', 'a given-up payload is not kept either');
     receiver.fail = 0;
   });
 
