@@ -1,9 +1,12 @@
 /**
  * Send checks: may this person be contacted for this purpose on this channel?
  *
- * One decision function, fed by two queries per chunk of up to 500 contacts on the read
- * pool (the person with their state for the purpose, and the channel's suppressions), so
- * a single check, a bulk check of 100,000 and a streamed CSV of any length answer alike.
+ * One decision function, fed alike for a single check, a bulk check of 100,000 and a
+ * streamed CSV of any length: the people asked about with their state for the purpose,
+ * and the suppressions of their addresses. A single address is one statement; many are
+ * looked up in sorted chunks, each key list one JSON parameter and each answer one JSON
+ * text (check-reader.ts: its own connection with prepared statements, and worker
+ * threads for the big lookups, on a local database file).
  *
  * Precedence, first match wins:
  *  1. erased: the person was erased (or an `erased` suppression holds the address);
@@ -21,7 +24,6 @@
  * channel based on legitimate interests (6(1)(f)) is treated as needing consent:
  * electronic marketing needs prior consent (Danish marketing act §10).
  */
-import type { Client, InValue } from '@libsql/client';
 import * as v from 'valibot';
 import { basisNeedsConsent, type Channel, type CheckReason, type LegalBasis } from '../../shared/enums';
 import { BulkContact, EMAIL_PATTERN, PHONE_PATTERN, SUBJECT_ID_PATTERN } from '../../shared/check-api';
@@ -29,6 +31,7 @@ import type { CatalogPurpose, SiteCatalog } from './catalog';
 import type { ServiceContext } from './context';
 import { normalizeEmail, normalizePhone } from './contact';
 import { AppError, invalidField, notFound } from './errors';
+import { checkReader, type CheckReader } from './check-reader';
 import { addressColumn, csvBatches, csvLine, CsvParser, guessKind, isBlank, type AddressColumn, type CsvRecord } from './csv';
 
 export interface Verdict {
@@ -136,10 +139,8 @@ export function prepareEntry(ctx: ServiceContext, plan: CheckPlan, entry: unknow
   return invalid('invalid_contact', 'each contact is an object with exactly one of email, phone or subjectId, a string');
 }
 
+/** What is on record for one person, for the plan's purpose. */
 interface SubjectRow {
-  id: string;
-  emailBidx: string | null;
-  phoneBidx: string | null;
   restricted: boolean;
   erasedAt: number | null;
   status: string | null;
@@ -147,6 +148,8 @@ interface SubjectRow {
   wordingVersionId: string | null;
   sourceId: string | null;
   action: string | null;
+  /** The person's blind index on the purpose's channel, when that is not the channel asked about. */
+  own: string | null;
 }
 
 interface SuppressionRow {
@@ -158,72 +161,86 @@ interface SuppressionRow {
   createdAt: number;
 }
 
-export const CHUNK = 500;
-const placeholderCache = new Map<number, string>();
-const placeholders = (n: number) => {
-  let s = placeholderCache.get(n);
-  if (!s) placeholderCache.set(n, (s = Array(n).fill('?').join(',')));
-  return s;
-};
+/** Keys per statement: sorted, so neighbouring lookups share index pages; the event loop gets a turn between chunks. */
+export const CHUNK = 10_000;
 
-const SUBJECT_SELECT =
-  'SELECT s.id, s.email_bidx, s.phone_bidx, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action' +
-  ' FROM subjects s LEFT JOIN consent_states cs ON cs.subject_id = s.id AND cs.purpose_id = ?' +
-  " LEFT JOIN consent_events e ON e.id = cs.event_id AND cs.status = 'withdrawn'" +
-  ' WHERE s.site_id = ? AND ';
+type SubjectColumn = 'email_bidx' | 'phone_bidx' | 'id';
 
-function toSubject(r: Record<string, unknown>): SubjectRow {
-  return {
-    id: r.id as string,
-    emailBidx: r.email_bidx as string | null,
-    phoneBidx: r.phone_bidx as string | null,
-    restricted: Number(r.restricted) === 1,
-    erasedAt: r.erased_at === null ? null : Number(r.erased_at),
-    status: r.status as string | null,
-    updatedAt: r.updated_at === null ? null : Number(r.updated_at),
-    wordingVersionId: r.wording_version_id as string | null,
-    sourceId: r.source_id as string | null,
-    action: r.action as string | null,
-  };
+const subjectSqlCache = new Map<string, string>();
+/** People by `by` (one JSON array of keys, ?3), with their state for the purpose (?1) on the site (?2); one JSON text back. */
+function subjectSql(by: SubjectColumn, own: 'email_bidx' | 'phone_bidx' | null): string {
+  const cacheKey = `${by}:${own}`;
+  let sql = subjectSqlCache.get(cacheKey);
+  if (!sql) {
+    sql =
+      `SELECT json_group_array(json_array(j.key, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action${own ? `, s.${own}` : ''}))` +
+      ` FROM json_each(?3) j JOIN subjects s ON s.site_id = ?2 AND s.${by} = j.value` +
+      ' LEFT JOIN consent_states cs ON cs.subject_id = s.id AND cs.purpose_id = ?1' +
+      " LEFT JOIN consent_events e ON e.id = cs.event_id AND cs.status = 'withdrawn'";
+    subjectSqlCache.set(cacheKey, sql);
+  }
+  return sql;
 }
 
-async function subjectsBy(client: Client, plan: CheckPlan, column: 'email_bidx' | 'phone_bidx' | 'id', keys: string[], into: Map<string, SubjectRow>) {
+/** Suppressions on a channel (?2) of the site (?1) for a JSON array of blind indexes (?3); one JSON text back. */
+const SUPPRESSION_SQL =
+  'SELECT json_group_array(json_array(j.key, x.id, x.reason, x.list, x.purpose_id, x.created_at))' +
+  ' FROM json_each(?3) j JOIN suppressions x ON x.site_id = ?1 AND x.channel = ?2 AND x.bidx = j.value';
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+type SubjectTuple = [number, number, number | null, string | null, number | null, string | null, string | null, string | null, string?];
+type SuppressionTuple = [number, number, string, string, string | null, number];
+
+/** Keys from which a lookup goes to the worker threads (fewer are not worth the messages). */
+const HEAVY_LOOKUP = 2000;
+
+/** Runs `lookup` over sorted `keys` in chunks: on the worker threads, all at once, when there are many. */
+async function inChunks(reader: CheckReader, keys: string[], lookup: (chunk: string[], heavy: boolean) => Promise<void>): Promise<void> {
+  keys.sort();
+  if (keys.length >= HEAVY_LOOKUP && reader.parallelism > 0) {
+    const size = Math.min(CHUNK, Math.ceil(keys.length / reader.parallelism));
+    const jobs: Promise<void>[] = [];
+    for (let i = 0; i < keys.length; i += size) jobs.push(lookup(keys.slice(i, i + size), true));
+    await Promise.all(jobs);
+    return;
+  }
   for (let i = 0; i < keys.length; i += CHUNK) {
-    const chunk = keys.slice(i, i + CHUNK);
-    const { rows } = await client.execute({
-      sql: `${SUBJECT_SELECT}s.${column} IN (${placeholders(chunk.length)})`,
-      args: [plan.purpose.id, plan.siteId, ...chunk] as InValue[],
-    });
-    for (const r of rows) {
-      const s = toSubject(r as unknown as Record<string, unknown>);
-      const key = column === 'id' ? s.id : column === 'email_bidx' ? s.emailBidx : s.phoneBidx;
-      into.set(key!, s);
-    }
+    if (i > 0) await nextTurn();
+    await lookup(keys.length <= CHUNK ? keys : keys.slice(i, i + CHUNK), false);
   }
 }
 
-async function suppressionsBy(client: Client, plan: CheckPlan, channel: 'email' | 'sms', bidxs: string[], into: Map<string, SuppressionRow[]>) {
-  for (let i = 0; i < bidxs.length; i += CHUNK) {
-    const chunk = bidxs.slice(i, i + CHUNK);
-    const { rows } = await client.execute({
-      sql: `SELECT id, bidx, reason, list, purpose_id, created_at FROM suppressions WHERE site_id = ? AND channel = ? AND bidx IN (${placeholders(chunk.length)})`,
-      args: [plan.siteId, channel, ...chunk],
-    });
+function subjectsBy(reader: CheckReader, plan: CheckPlan, by: SubjectColumn, own: 'email_bidx' | 'phone_bidx' | null, keys: string[], into: Map<string, SubjectRow>) {
+  const sql = subjectSql(by, own);
+  return inChunks(reader, keys, async (chunk, heavy) => {
+    const rows = JSON.parse(await reader.json(sql, [plan.purpose.id, plan.siteId, JSON.stringify(chunk)], heavy)) as SubjectTuple[];
     for (const r of rows) {
-      const row: SuppressionRow = {
-        id: Number(r.id),
-        channel,
-        reason: r.reason as string,
-        list: r.list as string,
-        purposeId: r.purpose_id as string | null,
-        createdAt: Number(r.created_at),
-      };
-      const key = `${channel}\0${r.bidx as string}`;
+      into.set(chunk[r[0]]!, {
+        restricted: Number(r[1]) === 1,
+        erasedAt: r[2],
+        status: r[3],
+        updatedAt: r[4],
+        wordingVersionId: r[5],
+        sourceId: r[6],
+        action: r[7],
+        own: r[8] ?? null,
+      });
+    }
+  });
+}
+
+function suppressionsBy(reader: CheckReader, plan: CheckPlan, channel: 'email' | 'sms', bidxs: string[], into: Map<string, SuppressionRow[]>) {
+  return inChunks(reader, bidxs, async (chunk, heavy) => {
+    const rows = JSON.parse(await reader.json(SUPPRESSION_SQL, [plan.siteId, channel, JSON.stringify(chunk)], heavy)) as SuppressionTuple[];
+    for (const r of rows) {
+      const row: SuppressionRow = { id: r[1], channel, reason: r[2], list: r[3], purposeId: r[4], createdAt: r[5] };
+      const key = `${channel}\0${chunk[r[0]]!}`;
       const list = into.get(key);
       if (list) list.push(row);
       else into.set(key, [row]);
     }
-  }
+  });
 }
 
 const SUPPRESSION_REASON: Record<string, CheckReason> = {
@@ -235,8 +252,29 @@ const SUPPRESSION_REASON: Record<string, CheckReason> = {
   erased: 'erased',
 };
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** Timestamps repeat (a list imported at once, a campaign's grants): remember the last one formatted. */
+let lastMs: number | null = null;
+let lastIso: string | null = null;
+const iso = (ms: number | null) => {
+  if (ms === null) return null;
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+};
 const blocked = (reason: CheckReason, since: number | null): Verdict => ({ allowed: false, reason, since: iso(since), wordingVersion: null, source: null });
+
+/** A verdict from the person's state for the purpose. */
+function fromState(plan: CheckPlan, state: SubjectRow, allowed: boolean, reason: CheckReason): Verdict {
+  return {
+    allowed,
+    reason,
+    since: iso(state.updatedAt),
+    wordingVersion: state.wordingVersionId ? (plan.wordingVersions.get(state.wordingVersionId) ?? null) : null,
+    source: state.sourceId ? (plan.sourceKeys.get(state.sourceId) ?? null) : null,
+  };
+}
 
 /** The decision, from what is on record (see the precedence at the top of this file). */
 export function decide(plan: CheckPlan, subject: SubjectRow | undefined, suppressions: SuppressionRow[]): Verdict {
@@ -265,75 +303,147 @@ export function decide(plan: CheckPlan, subject: SubjectRow | undefined, suppres
     return verdict;
   }
   const state = subject?.status ? subject : undefined;
-  const fromState = (allowed: boolean, reason: CheckReason): Verdict => ({
-    allowed,
-    reason,
-    since: iso(state!.updatedAt),
-    wordingVersion: state!.wordingVersionId ? (plan.wordingVersions.get(state!.wordingVersionId) ?? null) : null,
-    source: state!.sourceId ? (plan.sourceKeys.get(state!.sourceId) ?? null) : null,
-  });
   if (state) {
-    if (state.status === 'objected') return fromState(false, 'objected');
+    if (state.status === 'objected') return fromState(plan, state, false, 'objected');
     if (state.status === 'withdrawn') {
-      return fromState(false, state.action === 'unsubscribe' ? 'unsubscribed' : state.action === 'sms-stop' ? 'sms-stopped' : 'withdrawn');
+      return fromState(plan, state, false, state.action === 'unsubscribe' ? 'unsubscribed' : state.action === 'sms-stop' ? 'sms-stopped' : 'withdrawn');
     }
-    if (plan.needsConsent) return state.status === 'granted' ? fromState(true, 'consented') : state.status === 'pending' ? fromState(false, 'pending-confirmation') : fromState(false, 'no-consent');
-    return state.status === 'granted' ? fromState(true, 'legal-basis') : { allowed: true, reason: 'legal-basis', since: null, wordingVersion: null, source: null };
+    if (plan.needsConsent) {
+      return state.status === 'granted'
+        ? fromState(plan, state, true, 'consented')
+        : state.status === 'pending'
+          ? fromState(plan, state, false, 'pending-confirmation')
+          : fromState(plan, state, false, 'no-consent');
+    }
+    return state.status === 'granted' ? fromState(plan, state, true, 'legal-basis') : { allowed: true, reason: 'legal-basis', since: null, wordingVersion: null, source: null };
   }
   if (plan.needsConsent) return { allowed: false, reason: 'no-consent', since: null, wordingVersion: null, source: null };
   return { allowed: true, reason: 'legal-basis', since: null, wordingVersion: null, source: null };
 }
 
-const SUPPRESSION_CHANNEL = { email: 'email', phone: 'sms' } as const;
+const SUPPRESSION_CHANNEL = { email: 'email', phone: 'sms', subjectId: undefined } as const;
+const OWN_COLUMN = { email: 'email_bidx', sms: 'phone_bidx' } as const;
 
 /** Checks prepared contacts; answers in input order. */
 export async function checkPrepared(ctx: ServiceContext, plan: CheckPlan, contacts: PreparedContact[]): Promise<CheckResult[]> {
-  const client = ctx.db.$client;
+  const reader = checkReader(ctx as ServiceContext & { database?: { url: string } });
   const keys = { email: new Set<string>(), phone: new Set<string>(), subjectId: new Set<string>() };
   for (const c of contacts) {
     if ('error' in c) continue;
     if (c.kind === 'subjectId') keys.subjectId.add(c.id);
     else keys[c.kind].add(c.bidx);
   }
-  const byEmail = new Map<string, SubjectRow>();
-  const byPhone = new Map<string, SubjectRow>();
-  const byId = new Map<string, SubjectRow>();
-  if (keys.email.size) await subjectsBy(client, plan, 'email_bidx', [...keys.email], byEmail);
-  if (keys.phone.size) await subjectsBy(client, plan, 'phone_bidx', [...keys.phone], byPhone);
-  if (keys.subjectId.size) await subjectsBy(client, plan, 'id', [...keys.subjectId], byId);
-
   // The suppressions to look at: the address asked about, and the person's address on the
   // purpose's channel when that is another one (a phone number checked for e-mail marketing).
   const purposeChannel = plan.channel === 'email' || plan.channel === 'sms' ? plan.channel : undefined;
-  const lookups = { email: new Set<string>(keys.email), sms: new Set<string>(keys.phone) };
+  const ownFor = (kind: ContactKind) => (purposeChannel && SUPPRESSION_CHANNEL[kind] !== purposeChannel ? OWN_COLUMN[purposeChannel] : null);
+  const byEmail = new Map<string, SubjectRow>();
+  const byPhone = new Map<string, SubjectRow>();
+  const byId = new Map<string, SubjectRow>();
+  const suppressions = new Map<string, SuppressionRow[]>();
+  // The addresses asked about and the people behind them, looked up side by side.
+  const first: Promise<void>[] = [];
+  if (keys.email.size) {
+    first.push(subjectsBy(reader, plan, 'email_bidx', ownFor('email'), [...keys.email], byEmail));
+    first.push(suppressionsBy(reader, plan, 'email', [...keys.email], suppressions));
+  }
+  if (keys.phone.size) {
+    first.push(subjectsBy(reader, plan, 'phone_bidx', ownFor('phone'), [...keys.phone], byPhone));
+    first.push(suppressionsBy(reader, plan, 'sms', [...keys.phone], suppressions));
+  }
+  if (keys.subjectId.size) first.push(subjectsBy(reader, plan, 'id', ownFor('subjectId'), [...keys.subjectId], byId));
+  await Promise.all(first);
+
+  // Then the people's addresses on the purpose's channel that were not asked about.
+  const more = new Set<string>();
+  const asked = purposeChannel === 'email' ? keys.email : keys.phone;
   const subjects: (SubjectRow | undefined)[] = new Array(contacts.length);
   for (let i = 0; i < contacts.length; i++) {
     const c = contacts[i]!;
     if ('error' in c) continue;
     const s = c.kind === 'subjectId' ? byId.get(c.id) : (c.kind === 'email' ? byEmail : byPhone).get(c.bidx);
     subjects[i] = s;
-    if (s && purposeChannel) {
-      const own = purposeChannel === 'email' ? s.emailBidx : s.phoneBidx;
-      if (own) lookups[purposeChannel].add(own);
-    }
+    if (s?.own && !asked.has(s.own)) more.add(s.own);
   }
-  const suppressions = new Map<string, SuppressionRow[]>();
-  if (lookups.email.size) await suppressionsBy(client, plan, 'email', [...lookups.email], suppressions);
-  if (lookups.sms.size) await suppressionsBy(client, plan, 'sms', [...lookups.sms], suppressions);
+  if (more.size && purposeChannel) await suppressionsBy(reader, plan, purposeChannel, [...more], suppressions);
 
   const none: SuppressionRow[] = [];
-  return contacts.map((c, i) => {
-    if ('error' in c) return c;
+  const results: CheckResult[] = new Array(contacts.length);
+  for (let i = 0; i < contacts.length; i++) {
+    const c = contacts[i]!;
+    if ('error' in c) {
+      results[i] = c;
+      continue;
+    }
     const s = subjects[i];
     let found: SuppressionRow[] = none;
     if (c.kind !== 'subjectId') found = suppressions.get(`${SUPPRESSION_CHANNEL[c.kind]}\0${c.bidx}`) ?? none;
-    if (s && purposeChannel && SUPPRESSION_CHANNEL[c.kind as 'email' | 'phone'] !== purposeChannel) {
-      const own = purposeChannel === 'email' ? s.emailBidx : s.phoneBidx;
-      const more = own ? suppressions.get(`${purposeChannel}\0${own}`) : undefined;
+    if (s?.own && purposeChannel) {
+      const more = suppressions.get(`${purposeChannel}\0${s.own}`);
       if (more) found = found.length ? [...found, ...more] : more;
     }
-    return decide(plan, s, found);
-  });
+    results[i] = decide(plan, s, found);
+  }
+  return results;
+}
+
+const singleSqlCache = new Map<string, string>();
+/**
+ * One address in one statement: the person found by it (?3 in `by`) with their state for
+ * the purpose (?1) on the site (?2), and the address's suppressions on its channel (?4)
+ * as JSON. Always one row; its first column is null when no one has the address.
+ */
+function singleSql(by: 'email_bidx' | 'phone_bidx', own: 'email_bidx' | 'phone_bidx' | null): string {
+  const cacheKey = `${by}:${own}`;
+  let sql = singleSqlCache.get(cacheKey);
+  if (!sql) {
+    sql =
+      `SELECT s.id, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action, ${own ? `s.${own}` : 'NULL'},` +
+      ' (SELECT json_group_array(json_array(x.id, x.reason, x.list, x.purpose_id, x.created_at)) FROM suppressions x WHERE x.site_id = ?2 AND x.channel = ?4 AND x.bidx = ?3)' +
+      ` FROM (SELECT 1) LEFT JOIN subjects s ON s.site_id = ?2 AND s.${by} = ?3` +
+      ' LEFT JOIN consent_states cs ON cs.subject_id = s.id AND cs.purpose_id = ?1' +
+      " LEFT JOIN consent_events e ON e.id = cs.event_id AND cs.status = 'withdrawn'";
+    singleSqlCache.set(cacheKey, sql);
+  }
+  return sql;
+}
+
+/** A single e-mail address or phone number: one statement (two when the person's address on another channel must be looked at too). */
+async function checkSingle(ctx: ServiceContext, plan: CheckPlan, contact: { kind: 'email' | 'phone'; bidx: string }): Promise<Verdict> {
+  const reader = checkReader(ctx as ServiceContext & { database?: { url: string } });
+  const purposeChannel = plan.channel === 'email' || plan.channel === 'sms' ? plan.channel : undefined;
+  const channel = SUPPRESSION_CHANNEL[contact.kind];
+  const own = purposeChannel && channel !== purposeChannel ? OWN_COLUMN[purposeChannel] : null;
+  const by = contact.kind === 'email' ? 'email_bidx' : 'phone_bidx';
+  const r = await reader.row(singleSql(by, own), [plan.purpose.id, plan.siteId, contact.bidx, channel]);
+  if (!r) throw new Error('the check statement returned no row');
+  const subject: SubjectRow | undefined =
+    r[0] === null || r[0] === undefined
+      ? undefined
+      : {
+          restricted: Number(r[1]) === 1,
+          erasedAt: r[2] === null ? null : Number(r[2]),
+          status: r[3] as string | null,
+          updatedAt: r[4] === null ? null : Number(r[4]),
+          wordingVersionId: r[5] as string | null,
+          sourceId: r[6] as string | null,
+          action: r[7] as string | null,
+          own: (r[8] as string | null) ?? null,
+        };
+  const found: SuppressionRow[] = (JSON.parse(String(r[9] ?? '[]')) as [number, string, string, string | null, number][]).map((x) => ({
+    id: x[0],
+    channel,
+    reason: x[1],
+    list: x[2],
+    purposeId: x[3],
+    createdAt: x[4],
+  }));
+  if (subject?.own && purposeChannel) {
+    const more = new Map<string, SuppressionRow[]>();
+    await suppressionsBy(reader, plan, purposeChannel, [subject.own], more);
+    found.push(...(more.get(`${purposeChannel}\0${subject.own}`) ?? []));
+  }
+  return decide(plan, subject, found);
 }
 
 export interface CheckAnswer extends Verdict {
@@ -348,8 +458,8 @@ export async function checkOne(ctx: ServiceContext, siteId: string, purposeKey: 
   const kind = contact.email !== undefined ? 'email' : 'phone';
   const prepared = prepareContact(ctx, plan, kind, contact.email ?? contact.phone!);
   if ('error' in prepared) throw new AppError('invalid', prepared.error.code, prepared.error.message, [{ field: kind, message: prepared.error.message.replace(/^\w+: /, '') }]);
-  const [result] = await checkPrepared(ctx, plan, [prepared]);
-  return { ...(result as Verdict), channel: plan.channel, purpose: plan.purpose.key, legalBasis: plan.legalBasis };
+  const result = await checkSingle(ctx, plan, prepared as { kind: 'email' | 'phone'; bidx: string });
+  return { ...result, channel: plan.channel, purpose: plan.purpose.key, legalBasis: plan.legalBasis };
 }
 
 export interface BulkAnswer {
@@ -360,11 +470,21 @@ export interface BulkAnswer {
   results: CheckResult[];
 }
 
+/** Contacts a bulk check hashes before their lookups start. */
+const BULK_SLICE = 20_000;
+
 /** POST /check: many entries, each answered on its own. */
 export async function checkBulk(ctx: ServiceContext, siteId: string, purposeKey: string, entries: unknown[]): Promise<BulkAnswer> {
   const plan = await checkPlan(ctx, siteId, purposeKey);
-  const prepared = entries.map((e) => prepareEntry(ctx, plan, e));
-  const results = await checkPrepared(ctx, plan, prepared);
+  // In slices: while the worker threads look one slice up, the main thread hashes the next.
+  const slices: Promise<CheckResult[]>[] = [];
+  for (let i = 0; i < entries.length; i += BULK_SLICE) {
+    if (i > 0) await nextTurn();
+    const prepared = new Array<PreparedContact>(Math.min(BULK_SLICE, entries.length - i));
+    for (let j = 0; j < prepared.length; j++) prepared[j] = prepareEntry(ctx, plan, entries[i + j]);
+    slices.push(checkPrepared(ctx, plan, prepared));
+  }
+  const results = slices.length === 1 ? await slices[0]! : (await Promise.all(slices)).flat();
   const counts = { allowed: 0, blocked: 0, invalid: 0 };
   for (const r of results) {
     if ('error' in r) counts.invalid++;
@@ -375,7 +495,9 @@ export async function checkBulk(ctx: ServiceContext, siteId: string, purposeKey:
 }
 
 /** Rows checked at a time by the CSV check: memory stays flat whatever the file's size. */
-export const CSV_BATCH = 2000;
+export const CSV_BATCH = 5000;
+/** Batches checked at once by the CSV check (see checkCsv). */
+const CSV_IN_FLIGHT = 2;
 
 export interface CsvCheckOptions {
   column?: string;
@@ -440,23 +562,40 @@ export async function checkCsv(
     }
     return out;
   };
+  // Up to CSV_IN_FLIGHT batches are checked at once: while the worker threads look one
+  // up, the main thread reads, hashes and writes the others. Memory stays bounded by it.
+  const inFlight: Promise<string>[] = [];
+  let inputDone = false;
+  const fill = async () => {
+    while (!inputDone && inFlight.length < CSV_IN_FLIGHT) {
+      let batch = pending;
+      pending = undefined;
+      if (!batch) {
+        const next = await batches.next();
+        if (next.done) {
+          inputDone = true;
+          return;
+        }
+        batch = next.value;
+      }
+      const checking = checkCsvBatch(batch);
+      checking.catch(() => {}); // awaited in order below; this keeps an early failure from going unhandled
+      inFlight.push(checking);
+    }
+  };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
           // Loop until something is sent: a pull that enqueues nothing would not be repeated.
           for (;;) {
-            let batch = pending;
-            pending = undefined;
-            if (!batch) {
-              const next = await batches.next();
-              if (next.done) {
-                controller.close();
-                return;
-              }
-              batch = next.value;
+            await fill();
+            const next = inFlight.shift();
+            if (!next) {
+              controller.close();
+              return;
             }
-            const out = await checkCsvBatch(batch);
+            const out = await next;
             if (out) {
               controller.enqueue(encoder.encode(out));
               return;
@@ -467,6 +606,7 @@ export async function checkCsv(
         }
       },
       async cancel() {
+        inputDone = true;
         await batches.return(undefined);
       },
     },

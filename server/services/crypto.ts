@@ -4,6 +4,7 @@
  * Every key is derived from SAMTYKKE_SECRET with HKDF, one key per use.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hmacSha256Base64url } from './check-hmac';
 
 const CIPHER_PREFIX = 'v1.';
 
@@ -28,6 +29,8 @@ export function createCrypto(secret: string): Crypto {
   const bidxKey = derive('blind-index-v1');
   const signKey = derive('link-signing-v1');
   const tokenKey = derive('link-token-v1');
+  // HMAC-SHA256 with the pads precomputed: the same output as createHmac, about twice as fast (bulk checks).
+  const bidxHmac = hmacSha256Base64url(bidxKey);
 
   return {
     encrypt(plaintext, context) {
@@ -46,7 +49,7 @@ export function createCrypto(secret: string): Crypto {
       return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
     },
     blindIndex(siteId, kind, normalized) {
-      return createHmac('sha256', bidxKey).update(`${siteId}\0${kind}\0${normalized}`).digest('base64url');
+      return bidxHmac(`${siteId}\0${kind}\0${normalized}`);
     },
     sign(data) {
       return createHmac('sha256', signKey).update(data).digest('base64url');

@@ -3,14 +3,20 @@
  * check.ts seeded, and a bare Hono route (the baseline) on another port, in this process,
  * so the load generator does not share its event loop. Driven over IPC by check.ts:
  *   → { type: 'ready', url, bareUrl }
- *   ← { type: 'rss' }   → { type: 'rss', maxRssMb, rssMb }
+ *   ← { type: 'rss' }   → { type: 'rss', maxRssMb, rssMb, phaseMaxRssMb }  (peaks sampled every 10 ms: overall,
+ *                        and since the previous `rss`; not getrusage's maxrss, which on Linux keeps the
+ *                        forking parent's peak, here the seeding process's, across exec)
+ *   ← { type: 'cpu' }   → { type: 'cpu', userMs, systemMs }  (this process so far, all threads)
  *   ← { type: 'stop' }  → exits after closing
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { startServer } from '../../server/main';
 
-export type CheckServerMessage = { type: 'ready'; url: string; bareUrl: string } | { type: 'rss'; maxRssMb: number; rssMb: number };
+export type CheckServerMessage =
+  | { type: 'ready'; url: string; bareUrl: string }
+  | { type: 'rss'; maxRssMb: number; rssMb: number; phaseMaxRssMb: number }
+  | { type: 'cpu'; userMs: number; systemMs: number };
 
 const send = (message: CheckServerMessage) => process.send!(message);
 
@@ -38,9 +44,22 @@ async function main() {
   });
   const address = bareServer.address();
   const barePort = typeof address === 'object' && address ? address.port : 0;
+  let peak = process.memoryUsage.rss();
+  let phasePeak = peak;
+  setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) peak = rss;
+    if (rss > phasePeak) phasePeak = rss;
+  }, 10).unref();
+  const mb = (bytes: number) => bytes / 1024 / 1024;
   process.on('message', (message: { type: string }) => {
     if (message.type === 'rss') {
-      send({ type: 'rss', maxRssMb: process.resourceUsage().maxRSS / 1024, rssMb: process.memoryUsage.rss() / 1024 / 1024 });
+      const rss = process.memoryUsage.rss();
+      send({ type: 'rss', maxRssMb: mb(Math.max(peak, rss)), rssMb: mb(rss), phaseMaxRssMb: mb(Math.max(phasePeak, rss)) });
+      phasePeak = rss;
+    } else if (message.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', userMs: user / 1000, systemMs: system / 1000 });
     } else if (message.type === 'stop') {
       bareServer.close();
       void running.close().then(() => process.exit(0));

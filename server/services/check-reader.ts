@@ -1,0 +1,280 @@
+/**
+ * The reads behind send checks, tuned for many lookups at once.
+ *
+ * Every lookup is one statement whose text never changes: the keys travel as one JSON
+ * array parameter (`json_each`), and the answer comes back as one JSON text
+ * (`json_group_array`), so there is no parameter limit, no per-row result object and,
+ * on a local database file, no statement preparation per call: the checks then read
+ * through a connection of their own with its statements prepared once (the
+ * @libsql/client pool prepares every statement anew, which costs more than a point
+ * lookup itself). Elsewhere (a remote libSQL server, an in-memory database) the same
+ * statements go through the pooled client.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Client } from '@libsql/client';
+import type { Db } from '../db/client';
+
+/** What a connection of `libsql` (the native binding under @libsql/client) offers, as far as used here. */
+interface NativeStatement {
+  raw(on?: boolean): NativeStatement;
+  get(...args: unknown[]): unknown[] | undefined;
+}
+interface NativeDatabase {
+  prepare(sql: string): NativeStatement;
+  exec(sql: string): void;
+  close(): void;
+  open: boolean;
+}
+type NativeConstructor = new (path: string, options?: { timeout?: number }) => NativeDatabase;
+
+export interface CheckReader {
+  /**
+   * One JSON text for `sql` with `args` (the first column of its only row). `heavy`: a
+   * lookup of many keys, which may run on a worker thread, in parallel with others.
+   */
+  json(sql: string, args: (string | number | null)[], heavy?: boolean): Promise<string>;
+  /** How many heavy lookups run at once (worker threads); 0: they run on the main thread. */
+  readonly parallelism: number;
+  /** The first row of `sql` with `args`, as an array of its columns. */
+  row(sql: string, args: (string | number | null)[]): Promise<readonly unknown[] | undefined>;
+}
+
+/** `libsql`, resolved from @libsql/client (whose dependency it is); undefined when it cannot be loaded. */
+let native: NativeConstructor | null | undefined;
+function nativeDatabase(): NativeConstructor | undefined {
+  if (native === undefined) {
+    try {
+      native = createRequire(import.meta.resolve('@libsql/client'))('libsql') as NativeConstructor;
+    } catch {
+      native = null;
+    }
+  }
+  return native ?? undefined;
+}
+
+/** The file behind a `file:` URL, or undefined for anything a second connection would not share (memory, remote). */
+export function databaseFile(url: string): string | undefined {
+  if (!url.startsWith('file:')) return undefined;
+  let rest = url.slice('file:'.length);
+  const query = rest.indexOf('?');
+  if (query >= 0) {
+    if (/(^|&)mode=memory(&|$)/.test(rest.slice(query + 1))) return undefined;
+    rest = rest.slice(0, query);
+  }
+  if (rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2);
+    const host = rest.slice(2, slash < 0 ? undefined : slash);
+    if (host !== '' && host !== 'localhost') return undefined;
+    rest = slash < 0 ? '' : rest.slice(slash);
+  }
+  try {
+    rest = decodeURIComponent(rest);
+  } catch {
+    return undefined;
+  }
+  if (rest === '' || rest === ':memory:' || rest.startsWith(':memory:')) return undefined;
+  return rest;
+}
+
+class PooledReader implements CheckReader {
+  readonly parallelism = 0;
+  constructor(private readonly client: Client) {}
+  async json(sql: string, args: (string | number | null)[]): Promise<string> {
+    const { rows } = await this.client.execute({ sql, args });
+    return String(rows[0]?.[0] ?? '[]');
+  }
+  async row(sql: string, args: (string | number | null)[]): Promise<readonly unknown[] | undefined> {
+    const { rows, columns } = await this.client.execute({ sql, args });
+    const row = rows[0];
+    return row ? columns.map((_, i) => row[i]) : undefined;
+  }
+}
+
+class NativeReader implements CheckReader {
+  readonly #statements = new Map<string, NativeStatement>();
+  #workers: WorkerPool | undefined;
+  constructor(
+    readonly connection: NativeDatabase,
+    private readonly client: Client,
+    private readonly file: string,
+  ) {}
+  get parallelism() {
+    return this.#workers && !this.#workers.usable ? 0 : WORKERS;
+  }
+  #statement(sql: string): NativeStatement {
+    // The app's client closed: so does this connection (its database may be gone).
+    if (this.client.closed) {
+      this.close();
+      throw new Error('The client is closed');
+    }
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.connection.prepare(sql).raw(true);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+  async json(sql: string, args: (string | number | null)[], heavy = false): Promise<string> {
+    if (heavy && WORKERS > 0) {
+      if (this.client.closed) {
+        this.close();
+        throw new Error('The client is closed');
+      }
+      this.#workers ??= new WorkerPool(this.file, WORKERS);
+      if (this.#workers.usable) return this.#workers.json(sql, args);
+    }
+    const row = this.#statement(sql).get(...args);
+    return String(row?.[0] ?? '[]');
+  }
+  async row(sql: string, args: (string | number | null)[]): Promise<readonly unknown[] | undefined> {
+    return this.#statement(sql).get(...args);
+  }
+  close() {
+    this.#statements.clear();
+    this.#workers?.close();
+    this.#workers = undefined;
+    if (this.connection.open) this.connection.close();
+  }
+}
+
+const readers = new WeakMap<Db, CheckReader>();
+const closeWhenCollected = new FinalizationRegistry<NativeReader>((reader) => {
+  try {
+    reader.close();
+  } catch {
+    // nothing to do
+  }
+});
+
+/** Busy timeout of the checks' own connection (as the pooled client's default). */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * The reader for this app's database: its own read-only connection when the database is
+ * a local file the `libsql` binding can open, else the pooled client. `database` comes
+ * with the full services (the HTTP app, the CLI); without it the pooled client is used.
+ */
+export function checkReader(ctx: { db: Db; database?: { url: string } }): CheckReader {
+  const existing = readers.get(ctx.db);
+  if (existing && !(existing instanceof NativeReader && !existing.connection.open)) return existing;
+  const client = ctx.db.$client;
+  let reader: CheckReader = new PooledReader(client);
+  const file = ctx.database ? databaseFile(ctx.database.url) : undefined;
+  const Native = file !== undefined && client.protocol === 'file' && !client.closed ? nativeDatabase() : undefined;
+  if (Native && file !== undefined) {
+    try {
+      const connection = new Native(file, { timeout: BUSY_TIMEOUT_MS });
+      connection.exec('PRAGMA query_only = 1');
+      const native = new NativeReader(connection, client, file);
+      reader = native;
+      closeWhenCollected.register(ctx.db, native);
+    } catch {
+      // Fall back to the pooled client.
+    }
+  }
+  readers.set(ctx.db, reader);
+  return reader;
+}
+
+/**
+ * Worker threads for bulk lookups (each with its own connection), so SQLite runs on
+ * another core while the main thread parses, hashes and answers: one per core beyond
+ * the main thread's, at least one, at most three (each costs some 30 MB of memory).
+ * SAMTYKKE_CHECK_WORKERS overrides the count (0: none, everything on the main thread).
+ */
+const WORKERS = (() => {
+  const configured = process.env.SAMTYKKE_CHECK_WORKERS;
+  if (configured !== undefined && /^\d+$/.test(configured)) return Math.min(Number(configured), 16);
+  return Math.max(1, Math.min(availableParallelism() - 1, 3));
+})();
+
+/** The worker's code: plain JavaScript, so it needs no TypeScript loader. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.libsql);
+const db = new Database(workerData.file, { timeout: workerData.timeout });
+db.exec('PRAGMA query_only = 1');
+const statements = new Map();
+parentPort.on('message', (m) => {
+  if (m === 'close') { db.close(); parentPort.close(); return; }
+  try {
+    let statement = statements.get(m.sql);
+    if (!statement) { statement = db.prepare(m.sql).raw(true); statements.set(m.sql, statement); }
+    const row = statement.get(...m.args);
+    parentPort.postMessage({ id: m.id, text: String(row && row[0] != null ? row[0] : '[]') });
+  } catch (error) {
+    parentPort.postMessage({ id: m.id, error: String(error && error.message ? error.message : error) });
+  }
+});
+`;
+
+interface PendingLookup {
+  resolve: (text: string) => void;
+  reject: (error: Error) => void;
+}
+
+class WorkerPool {
+  #workers: { worker: Worker; pending: Map<number, PendingLookup> }[] = [];
+  #next = 0;
+  #id = 0;
+  usable = true;
+
+  constructor(file: string, count: number) {
+    let libsql: string;
+    try {
+      libsql = createRequire(import.meta.resolve('@libsql/client')).resolve('libsql');
+    } catch {
+      this.usable = false;
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { file, libsql, timeout: BUSY_TIMEOUT_MS },
+        // A worker holds one chunk's keys and answer at a time: a small heap keeps the CSV check's memory flat.
+        resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+      });
+      worker.unref();
+      const entry = { worker, pending: new Map<number, PendingLookup>() };
+      worker.on('message', (m: { id: number; text?: string; error?: string }) => {
+        const p = entry.pending.get(m.id);
+        if (!p) return;
+        entry.pending.delete(m.id);
+        if (m.error !== undefined) p.reject(new Error(m.error));
+        else p.resolve(m.text!);
+        if (entry.pending.size === 0) worker.unref();
+      });
+      const fail = (error: Error) => {
+        this.usable = false;
+        for (const p of entry.pending.values()) p.reject(error);
+        entry.pending.clear();
+      };
+      worker.on('error', fail);
+      worker.on('exit', () => fail(new Error('check worker exited')));
+      this.#workers.push(entry);
+    }
+  }
+
+  json(sql: string, args: (string | number | null)[]): Promise<string> {
+    // The least busy worker (round robin among equals).
+    let best = this.#workers[this.#next++ % this.#workers.length]!;
+    for (const w of this.#workers) if (w.pending.size < best.pending.size) best = w;
+    const id = ++this.#id;
+    return new Promise<string>((resolve, reject) => {
+      if (best.pending.size === 0) best.worker.ref();
+      best.pending.set(id, { resolve, reject });
+      best.worker.postMessage({ id, sql, args });
+    });
+  }
+
+  close() {
+    this.usable = false;
+    for (const { worker } of this.#workers) {
+      worker.postMessage('close');
+      worker.unref();
+    }
+    this.#workers = [];
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The blind index is computed with a JavaScript HMAC-SHA256 (server/services/check-hmac.ts)
+ * for speed; it must give exactly what node:crypto's HMAC gives, or stored indexes would
+ * stop matching.
+ */
+import assert from 'node:assert/strict';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { hmacSha256Base64url } from '../../server/services/check-hmac';
+import { createCrypto } from '../../server/services/crypto';
+
+const reference = (key: Buffer, message: string) => createHmac('sha256', key).update(message).digest('base64url');
+
+test('blindIndex equals HMAC-SHA256 of site, kind and value under the derived key', () => {
+  const secret = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+  const key = Buffer.from(hkdfSync('sha256', secret, 'samtykke', 'blind-index-v1', 32));
+  const crypto = createCrypto(secret);
+  const values = ['', 'a@b.dk', 'user12345@example.dk', '+4512345678', 'æøå@eksempel.dk', '😀'.repeat(40), 'x'.repeat(2000), 'ü'.repeat(400)];
+  for (const site of ['bench', 'site-1']) {
+    for (const kind of ['email', 'phone']) {
+      for (const value of values) assert.equal(crypto.blindIndex(site, kind, value), reference(key, `${site}\0${kind}\0${value}`));
+    }
+  }
+});
+
+test('the JavaScript HMAC equals node:crypto for every length around the block boundaries, any key', () => {
+  for (const keyLength of [0, 16, 32, 64, 65, 100]) {
+    const key = randomBytes(keyLength);
+    const hmac = hmacSha256Base64url(key);
+    for (let length = 0; length < 260; length++) {
+      const ascii = Array.from({ length }, (_, i) => String.fromCharCode(32 + ((i * 7 + keyLength) % 95))).join('');
+      assert.equal(hmac(ascii), reference(key, ascii), `ascii, key ${keyLength}, length ${length}`);
+      const mixed = ascii.slice(0, length >> 1) + 'é€'.repeat(length >> 2);
+      assert.equal(hmac(mixed), reference(key, mixed), `utf-8, key ${keyLength}, length ${length}`);
+    }
+    for (let i = 0; i < 200; i++) {
+      const message = randomBytes(1 + (i % 90)).toString('latin1');
+      assert.equal(hmac(message), reference(key, message));
+    }
+  }
+});
