@@ -57,6 +57,8 @@ export interface AppOptions {
   devOutbox?: boolean;
   /** TRUST_PROXY: reverse proxies in front of the server (client addresses come from X-Forwarded-For). */
   trustProxy?: number;
+  /** CHECK_WORKERS: worker threads for bulk and CSV send checks (default: one per spare core, at most 3). */
+  checkWorkers?: number;
 }
 
 export interface Services extends ServiceContext {
@@ -66,6 +68,7 @@ export interface Services extends ServiceContext {
   cookieConfigs: CookieConfigs;
   /** Reverse proxies whose X-Forwarded-For entries are believed (0: the socket's peer is the client). */
   trustProxy: number;
+  checkWorkers: number | undefined;
   /** Outbound webhooks: the outbox hook on the ledger and the delivery loop's wake-up. */
   webhooks: Webhooks;
 }
@@ -77,7 +80,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_PUBLIC_URL = 'http://localhost:8787';
 
 export function createServices(
-  options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl' | 'smtpUrl' | 'mailFrom' | 'log' | 'trustProxy'>,
+  options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl' | 'smtpUrl' | 'mailFrom' | 'log' | 'trustProxy' | 'checkWorkers'>,
 ): Services {
   const now = options.now ?? Date.now;
   const queue = new WriteQueue(options.database.writer);
@@ -94,7 +97,7 @@ export function createServices(
   context.catalog.onInvalidate((siteId) => cookieConfigs.invalidate(siteId));
   const publicUrl = (options.publicUrl ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '');
   const webhooks = new Webhooks(crypto, queue, options.database.db);
-  return { ...context, database: options.database, cookieConfigs, publicUrl, webhooks, trustProxy: options.trustProxy ?? 0 };
+  return { ...context, database: options.database, cookieConfigs, publicUrl, webhooks, trustProxy: options.trustProxy ?? 0, checkWorkers: options.checkWorkers };
 }
 
 export function createApp(options: AppOptions) {

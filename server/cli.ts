@@ -234,7 +234,7 @@ function parseSiteId(id: string): string {
 }
 
 function services(database: Database, config: Config) {
-  return createServices({ database, secret: config.secret });
+  return createServices({ database, secret: config.secret, checkWorkers: config.checkWorkers });
 }
 
 async function withDatabase(

@@ -22,6 +22,8 @@ export interface Config {
   mailFrom: string;
   /** TRUST_PROXY: how many reverse proxies in front of the server append to X-Forwarded-For (0: none, use the socket's address). */
   trustProxy: number;
+  /** CHECK_WORKERS: worker threads for bulk and CSV send checks (undefined: one per spare core, at most 3). */
+  checkWorkers: number | undefined;
 }
 
 export const DEFAULT_MAIL_FROM = 'Samtykke <no-reply@localhost>';
@@ -71,6 +73,9 @@ const EnvSchema = v.object({
     v.pipe(v.string(), v.regex(/^\d{1,2}$/, 'must be the number of reverse proxies in front of the server, 0–10'), v.transform(Number), v.maxValue(10, 'must be at most 10')),
     '0',
   ),
+  CHECK_WORKERS: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,2}$/, 'must be a number of worker threads, 0–16'), v.transform(Number), v.maxValue(16, 'must be at most 16')),
+  ),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.regex(MAIL_FROM, 'must be an address, e.g. no-reply@example.com or "Example <no-reply@example.com>"')), DEFAULT_MAIL_FROM),
 });
 
@@ -110,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     trustProxy: e.TRUST_PROXY,
+    checkWorkers: e.CHECK_WORKERS,
   };
 }
 

@@ -99,9 +99,10 @@ class NativeReader implements CheckReader {
     readonly connection: NativeDatabase,
     private readonly client: Client,
     private readonly file: string,
+    private readonly workerCount: number,
   ) {}
   get parallelism() {
-    return this.#workers && !this.#workers.usable ? 0 : WORKERS;
+    return this.#workers && !this.#workers.usable ? 0 : this.workerCount;
   }
   #statement(sql: string): NativeStatement {
     // The app's client closed: so does this connection (its database may be gone).
@@ -117,12 +118,12 @@ class NativeReader implements CheckReader {
     return statement;
   }
   async json(sql: string, args: (string | number | null)[], heavy = false): Promise<string> {
-    if (heavy && WORKERS > 0) {
+    if (heavy && this.workerCount > 0) {
       if (this.client.closed) {
         this.close();
         throw new Error('The client is closed');
       }
-      this.#workers ??= new WorkerPool(this.file, WORKERS);
+      this.#workers ??= new WorkerPool(this.file, this.workerCount);
       if (this.#workers.usable) return this.#workers.json(sql, args);
     }
     const row = this.#statement(sql).get(...args);
@@ -156,7 +157,7 @@ const BUSY_TIMEOUT_MS = 5000;
  * a local file the `libsql` binding can open, else the pooled client. `database` comes
  * with the full services (the HTTP app, the CLI); without it the pooled client is used.
  */
-export function checkReader(ctx: { db: Db; database?: { url: string } }): CheckReader {
+export function checkReader(ctx: { db: Db; database?: { url: string }; checkWorkers?: number }): CheckReader {
   const existing = readers.get(ctx.db);
   if (existing && !(existing instanceof NativeReader && !existing.connection.open)) return existing;
   const client = ctx.db.$client;
@@ -167,7 +168,7 @@ export function checkReader(ctx: { db: Db; database?: { url: string } }): CheckR
     try {
       const connection = new Native(file, { timeout: BUSY_TIMEOUT_MS });
       connection.exec('PRAGMA query_only = 1');
-      const native = new NativeReader(connection, client, file);
+      const native = new NativeReader(connection, client, file, ctx.checkWorkers ?? defaultWorkers());
       reader = native;
       closeWhenCollected.register(ctx.db, native);
     } catch {
@@ -182,13 +183,11 @@ export function checkReader(ctx: { db: Db; database?: { url: string } }): CheckR
  * Worker threads for bulk lookups (each with its own connection), so SQLite runs on
  * another core while the main thread parses, hashes and answers: one per core beyond
  * the main thread's, at least one, at most three (each costs some 30 MB of memory).
- * SAMTYKKE_CHECK_WORKERS overrides the count (0: none, everything on the main thread).
+ * CHECK_WORKERS (config) overrides the count (0: none, everything on the main thread).
  */
-const WORKERS = (() => {
-  const configured = process.env.SAMTYKKE_CHECK_WORKERS;
-  if (configured !== undefined && /^\d+$/.test(configured)) return Math.min(Number(configured), 16);
+function defaultWorkers(): number {
   return Math.max(1, Math.min(availableParallelism() - 1, 3));
-})();
+}
 
 /** The worker's code: plain JavaScript, so it needs no TypeScript loader. */
 const WORKER_SOURCE = `

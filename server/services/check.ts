@@ -326,7 +326,7 @@ const OWN_COLUMN = { email: 'email_bidx', sms: 'phone_bidx' } as const;
 
 /** Checks prepared contacts; answers in input order. */
 export async function checkPrepared(ctx: ServiceContext, plan: CheckPlan, contacts: PreparedContact[]): Promise<CheckResult[]> {
-  const reader = checkReader(ctx as ServiceContext & { database?: { url: string } });
+  const reader = checkReader(ctx as ServiceContext & { database?: { url: string }; checkWorkers?: number });
   const keys = { email: new Set<string>(), phone: new Set<string>(), subjectId: new Set<string>() };
   for (const c of contacts) {
     if ('error' in c) continue;
@@ -410,7 +410,7 @@ function singleSql(by: 'email_bidx' | 'phone_bidx', own: 'email_bidx' | 'phone_b
 
 /** A single e-mail address or phone number: one statement (two when the person's address on another channel must be looked at too). */
 async function checkSingle(ctx: ServiceContext, plan: CheckPlan, contact: { kind: 'email' | 'phone'; bidx: string }): Promise<Verdict> {
-  const reader = checkReader(ctx as ServiceContext & { database?: { url: string } });
+  const reader = checkReader(ctx as ServiceContext & { database?: { url: string }; checkWorkers?: number });
   const purposeChannel = plan.channel === 'email' || plan.channel === 'sms' ? plan.channel : undefined;
   const channel = SUPPRESSION_CHANNEL[contact.kind];
   const own = purposeChannel && channel !== purposeChannel ? OWN_COLUMN[purposeChannel] : null;

@@ -37,6 +37,7 @@ async function main() {
       smtpUrl: undefined,
       mailFrom: 'Bench <no-reply@localhost>',
       trustProxy: 0,
+      checkWorkers: undefined,
     },
     { hostname: '127.0.0.1' },
   );

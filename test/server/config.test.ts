@@ -92,6 +92,11 @@ describe('loadConfig: TRUST_PROXY and mail links', () => {
     assert.equal(loadConfig({ SAMTYKKE_SECRET: TEST_SECRET, TRUST_PROXY: '2' }, { dataDir: await dataDir() }).trustProxy, 2);
   });
 
+  it('CHECK_WORKERS is unset by default (one per spare core) and takes 0–16', async () => {
+    assert.equal(loadConfig({ SAMTYKKE_SECRET: TEST_SECRET }, { dataDir: await dataDir() }).checkWorkers, undefined);
+    assert.equal(loadConfig({ SAMTYKKE_SECRET: TEST_SECRET, CHECK_WORKERS: '0' }, { dataDir: await dataDir() }).checkWorkers, 0);
+  });
+
   it('production mail with an https PUBLIC_URL is accepted; development may use http', async () => {
     const prod = loadConfig(
       { SAMTYKKE_SECRET: TEST_SECRET, NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com', PUBLIC_URL: 'https://consent.example.com' },
@@ -137,6 +142,8 @@ describe('loadConfig: a bad value names its variable and never echoes a secret',
     { name: 'TRUST_PROXY=-1', env: { TRUST_PROXY: '-1' }, variable: 'TRUST_PROXY' },
     { name: 'TRUST_PROXY=11', env: { TRUST_PROXY: '11' }, variable: 'TRUST_PROXY' },
     { name: 'TRUST_PROXY=yes', env: { TRUST_PROXY: 'yes' }, variable: 'TRUST_PROXY' },
+    { name: 'CHECK_WORKERS=17', env: { CHECK_WORKERS: '17' }, variable: 'CHECK_WORKERS' },
+    { name: 'CHECK_WORKERS=two', env: { CHECK_WORKERS: 'two' }, variable: 'CHECK_WORKERS' },
     {
       name: 'SMTP_URL in production without an https PUBLIC_URL',
       env: { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com', PUBLIC_URL: 'http://consent.example.com' },
