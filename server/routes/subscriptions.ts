@@ -20,6 +20,7 @@ import {
   SubjectLinks,
   SubjectLinksQuery,
 } from '../../shared/api';
+import { LANGUAGES } from '../../shared/enums';
 import type { SignupAnswer } from '../../shared/subscriptions';
 import { requireScope } from '../http/auth';
 import { pageCors } from '../http/cors';
@@ -104,9 +105,23 @@ function linkPage(c: Context<AppEnv>, body: string, status: 200 | 403 | 409 | 41
   return c.html(body, status, LINK_PAGE_HEADERS);
 }
 
+/**
+ * For a link that names nobody we know: the first of the browser's Accept-Language tags
+ * that we have the words for, else English. Only known tags are ever used.
+ */
+function browserLang(c: Context<AppEnv>): string {
+  const header = (c.req.header('accept-language') ?? '').slice(0, 200);
+  for (const part of header.split(',')) {
+    const primary = part.trim().split(/[-;]/)[0]!.toLowerCase();
+    if (primary === 'no') return 'nb'; // "Norwegian" without the written standard
+    if ((LANGUAGES as readonly string[]).includes(primary)) return primary;
+  }
+  return 'en';
+}
+
 function badLink(c: Context<AppEnv>, check: Extract<LinkCheck, { ok: false }>) {
   if (check.reason === 'expired' && check.site) return linkPage(c, expiredLinkPage(personLang(check.subject, check.site)), 410);
-  return linkPage(c, invalidLinkPage('en'), 403);
+  return linkPage(c, invalidLinkPage(browserLang(c)), 403);
 }
 
 /** The token in the path, checked for `kind`; a malformed one is the same 403 page as a forged one. */
@@ -287,7 +302,7 @@ export const subscriptionsRoutes = new Hono<AppEnv>()
     async (c) => {
       const services = c.get('services');
       const check = await linkToken(c, 'unsubscribe');
-      if (!check.ok) return linkPage(c, invalidLinkPage('en'), 403);
+      if (!check.ok) return linkPage(c, invalidLinkPage(browserLang(c)), 403);
       const { site, subject, claims } = check;
       const lang = personLang(subject, site);
       const purpose = claims.scope.kind === 'unsubscribe' ? claims.scope.purpose : null;
@@ -318,7 +333,7 @@ export const subscriptionsRoutes = new Hono<AppEnv>()
     async (c) => {
       const services = c.get('services');
       const check = await linkToken(c, 'unsubscribe');
-      if (!check.ok) return linkPage(c, invalidLinkPage('en'), 403);
+      if (!check.ok) return linkPage(c, invalidLinkPage(browserLang(c)), 403);
       const type = c.req.header('content-type') ?? '';
       if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\s*(;|$)/i.test(type)) {
         return errorJson(c, 415, 'unsupported_media_type', 'send the body as application/x-www-form-urlencoded or multipart/form-data');

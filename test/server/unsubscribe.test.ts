@@ -154,6 +154,19 @@ describe('one-click unsubscribe', () => {
     assert.equal(statusOf(await subjectByEmail(t, email), 'e-marketing'), 'granted');
   });
 
+  it("a link naming nobody speaks the browser's language when we have it, else English", async () => {
+    const page = async (acceptLanguage?: string) => {
+      const res = await request(t, '/v1/unsubscribe/not-a-token', acceptLanguage ? { headers: { 'accept-language': acceptLanguage } } : {});
+      assert.equal(res.status, 403);
+      return res.text();
+    };
+    assert.match(await page('da-DK,da;q=0.9,en;q=0.8'), /<html lang="da">[\s\S]*Dette link er ikke gyldigt/);
+    assert.match(await page('fr-FR, sv;q=0.5'), /<html lang="sv">/);
+    assert.match(await page('no'), /<html lang="nb">/);
+    assert.match(await page('fr, <script>'), /<html lang="en">[\s\S]*This link is not valid/);
+    assert.match(await page(), /<html lang="en">/);
+  });
+
   it('refuses a body that is not List-Unsubscribe=One-Click (400) or not a form (415), never 500', async () => {
     const email = 'badbody@example.dk';
     await signUpConfirmed(t, email);
