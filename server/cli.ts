@@ -401,9 +401,9 @@ async function checkCommand(file: string | undefined, values: Record<string, unk
   const rejectedOut = opt('rejected') ? createWriteStream(opt('rejected')!) : undefined;
   const progress = progressBar(size);
   const input = countBytes(createReadStream(file), progress.bytes);
-  const run = async (checked: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>) => {
+  const run = async (checked: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, header: boolean | undefined) => {
     try {
-      return await splitCheckedCsv(checked, { allowed: writer(allowedOut), rejected: rejectedOut ? writer(rejectedOut) : undefined });
+      return await splitCheckedCsv(checked, { allowed: writer(allowedOut), rejected: rejectedOut ? writer(rejectedOut) : undefined }, { header });
     } finally {
       await Promise.all([closeStream(allowedOut), rejectedOut ? closeStream(rejectedOut) : undefined]);
     }
@@ -425,11 +425,13 @@ async function checkCommand(file: string | undefined, values: Record<string, unk
       await Promise.all([closeStream(allowedOut), rejectedOut ? closeStream(rejectedOut) : undefined]);
       throw new Error(`the server answered ${res.status}: ${body?.error?.message ?? res.statusText}`);
     }
-    summary = await run(res.body);
+    // Whether the answer's first row is the header row (an older server does not say; see splitCheckedCsv).
+    const header = res.headers.get('samtykke-csv-header');
+    summary = await run(res.body, header === 'present' ? true : header === 'absent' ? false : undefined);
   } else {
     await withDatabase(false, async (database, config) => {
       const checked = await checkCsv(services(database, config), site, q.output.purpose, input, { column: q.output.column });
-      summary = await run(checked);
+      summary = await run(checked, checked.header);
       return 0;
     }).catch(async (e: unknown) => {
       await Promise.all([closeStream(allowedOut), rejectedOut ? closeStream(rejectedOut) : undefined]);

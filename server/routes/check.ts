@@ -17,6 +17,9 @@ import { errorJson } from '../http/errors';
 import { answers, bearer } from '../http/openapi';
 import { jsonBody, validate } from '../http/validation';
 
+/** Response header of POST check.csv: `present` when the answer's first row is the input's header row, else `absent`. */
+export const CSV_HEADER_HEADER = 'Samtykke-Csv-Header';
+
 /** Routes that set their own body limit instead of the app-wide 1 MB (see app.ts). */
 export const OWN_BODY_LIMIT = /^\/v1\/sites\/[^/]+\/(check|check\.csv|suppressions\/import)$/;
 
@@ -86,8 +89,10 @@ export const checkRoutes = new Hono<AppEnv>()
       description:
         'Send `text/csv` of any size; the same rows come back as they are checked, with `allowed` and `reason` columns appended ' +
         '(`invalid` for a row without a usable address; blank lines are dropped). The address column is `column`, else one named email, phone, mobile or subjectId, ' +
-        'else the first; the first row is a header when it names a column or its first cell has neither an @ nor a digit. ' +
-        `Quotes, a BOM and CRLF are understood. ${rules}`,
+        'else the first; the first row is a header only when one of its cells names such a column (or is `column`), else it is checked as data. ' +
+        'The response header `Samtykke-Csv-Header` is `present` when the first row of the answer is that header row, else `absent`. ' +
+        `The separator is \`,\`, \`;\` or a tab, whichever the first line holds most of (\`,\` on a tie), and is kept in the answer. ` +
+        `A row longer than 64 KiB is answered \`false,invalid\` with its text cut. Quotes, a BOM and CRLF are understood. ${rules}`,
       security: bearer,
       requestBody: { content: { 'text/csv': { schema: { type: 'string' } } } },
       responses: {
@@ -104,7 +109,11 @@ export const checkRoutes = new Hono<AppEnv>()
       }
       const q = c.req.valid('query');
       const stream = await checkCsv(c.get('services'), c.req.valid('param').site, q.purpose, requestBody(c), { column: q.column });
-      return c.body(stream, 200, { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store' });
+      return c.body(stream, 200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'cache-control': 'no-store',
+        [CSV_HEADER_HEADER]: stream.header ? 'present' : 'absent',
+      });
     },
   );
 

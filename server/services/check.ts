@@ -509,6 +509,8 @@ export interface CsvCheckOptions {
  * `reason` appended (`invalid` for a row without a usable address). Blank lines are
  * dropped. Reads and answers in batches, so it runs in constant memory; the answer is
  * pulled, so a slow reader slows the reading of the input instead of filling memory.
+ * The separator of the input (`,`, `;` or tab) is kept. `header` on the answer tells
+ * whether its first row is the input's header row (with `allowed` and `reason` appended).
  * Throws before anything is answered for an unknown purpose or column.
  */
 export async function checkCsv(
@@ -517,7 +519,7 @@ export async function checkCsv(
   purposeKey: string,
   body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   options: CsvCheckOptions = {},
-): Promise<ReadableStream<Uint8Array>> {
+): Promise<CsvCheckStream> {
   const plan = await checkPlan(ctx, siteId, purposeKey);
   const parser = new CsvParser();
   const batches = csvBatches(body, parser, options.batch ?? CSV_BATCH);
@@ -538,6 +540,7 @@ export async function checkCsv(
   let headerDone = !column?.header;
   const checkCsvBatch = async (batch: CsvRecord[]): Promise<string> => {
     const lineEnd = parser.lineEnd ?? '\r\n';
+    const delimiter = parser.delimiter ?? ',';
     let out = '';
     const rows: { record: CsvRecord; at: number }[] = [];
     const prepared: PreparedContact[] = [];
@@ -545,7 +548,7 @@ export async function checkCsv(
       if (isBlank(record)) continue;
       if (!headerDone) {
         headerDone = true;
-        out += csvLine([...record.fields, 'allowed', 'reason'], lineEnd);
+        out += csvLine([...record.fields, 'allowed', 'reason'], lineEnd, delimiter);
         continue;
       }
       const value = (record.fields[column!.index] ?? '').trim();
@@ -558,7 +561,7 @@ export async function checkCsv(
     const results = prepared.length ? await checkPrepared(ctx, plan, prepared) : [];
     for (const { record, at } of rows) {
       const r = results[at]!;
-      out += csvLine([...record.fields, 'error' in r ? 'false' : r.allowed ? 'true' : 'false', 'error' in r ? 'invalid' : r.reason], lineEnd);
+      out += csvLine([...record.fields, 'error' in r ? 'false' : r.allowed ? 'true' : 'false', 'error' in r ? 'invalid' : r.reason], lineEnd, delimiter);
     }
     return out;
   };
@@ -583,7 +586,7 @@ export async function checkCsv(
       inFlight.push(checking);
     }
   };
-  return new ReadableStream<Uint8Array>(
+  const stream = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
@@ -612,7 +615,11 @@ export async function checkCsv(
     },
     { highWaterMark: 1 },
   );
+  return Object.assign(stream, { header: column?.header ?? false });
 }
+
+/** The answer of checkCsv: the checked CSV, and whether its first row is the header row. */
+export type CsvCheckStream = ReadableStream<Uint8Array> & { header: boolean };
 
 export interface SplitSummary {
   rows: number;
@@ -627,13 +634,24 @@ export interface SplitSinks {
   rejected?: (text: string) => Promise<void>;
 }
 
-/** Reads a checked CSV (the answer of checkCsv or POST check.csv) and splits it into allowed and rejected rows. */
-export async function splitCheckedCsv(checked: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, sinks: SplitSinks): Promise<SplitSummary> {
+/**
+ * Reads a checked CSV (the answer of checkCsv or POST check.csv) and splits it into allowed
+ * and rejected rows. Only a row whose verdict is `true` goes to the allowed file. `header`:
+ * whether the first row is the header row (checkCsv's `header`, or the server's
+ * Samtykke-Csv-Header); when not known, a first row ending in `allowed,reason` is taken as one.
+ */
+export async function splitCheckedCsv(
+  checked: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+  sinks: SplitSinks,
+  options: { header?: boolean } = {},
+): Promise<SplitSummary> {
   const summary: SplitSummary = { rows: 0, allowed: 0, blocked: 0, byReason: {} };
   const parser = new CsvParser();
   let first = true;
   for await (const batch of csvBatches(checked, parser, CSV_BATCH)) {
     const lineEnd = parser.lineEnd ?? '\r\n';
+    const delimiter = parser.delimiter ?? ',';
+    const line = (fields: string[]) => csvLine(fields, lineEnd, delimiter);
     let allowed = '';
     let rejected = '';
     for (const record of batch) {
@@ -643,20 +661,20 @@ export async function splitCheckedCsv(checked: ReadableStream<Uint8Array> | Asyn
       const row = f.slice(0, -2);
       if (first) {
         first = false;
-        if (verdict === 'allowed' && reason === 'reason') {
-          allowed += csvLine(row, lineEnd);
-          rejected += csvLine([...row, 'reason'], lineEnd);
+        if (options.header ?? (verdict === 'allowed' && reason === 'reason')) {
+          allowed += line(row);
+          rejected += line([...row, 'reason']);
           continue;
         }
       }
       summary.rows++;
       if (verdict === 'true') {
         summary.allowed++;
-        allowed += csvLine(row, lineEnd);
+        allowed += line(row);
       } else {
         summary.blocked++;
         summary.byReason[reason] = (summary.byReason[reason] ?? 0) + 1;
-        rejected += csvLine([...row, reason], lineEnd);
+        rejected += line([...row, reason]);
       }
     }
     if (allowed) await sinks.allowed(allowed);

@@ -101,6 +101,18 @@ describe('samtykke check and suppressions import', () => {
     });
   }
 
+  for (const mode of ['local', 'remote'] as const) {
+    it(`never writes a row that was not allowed to the allowed file, even a first row without a header (${mode})`, async () => {
+      const extra = mode === 'remote' ? ['--url', url, '--key', adminKey] : [];
+      writeFileSync(join(dir, `noheader-${mode}.csv`), 'Anna;anna@example.dk\r\nBo;bo@example.dk\r\n');
+      const r = await cli(['check', `noheader-${mode}.csv`, '--site', 'acme', '--purpose', 'e-marketing', '--out', `nh-allowed-${mode}.csv`, '--rejected', `nh-rejected-${mode}.csv`, ...extra], dir, env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Checked 2 rows: 0 allowed, 2 blocked/);
+      assert.equal(readFileSync(join(dir, `nh-allowed-${mode}.csv`), 'utf8'), '');
+      assert.equal(readFileSync(join(dir, `nh-rejected-${mode}.csv`), 'utf8'), 'Anna;anna@example.dk;invalid\r\nBo;bo@example.dk;invalid\r\n');
+    });
+  }
+
   it('says what is wrong: unknown purpose, bad key', async () => {
     const r = await cli(['check', 'recipients.csv', '--site', 'acme', '--purpose', 'nope', '--out', 'x.csv'], dir, env);
     assert.equal(r.code, 1);

@@ -375,6 +375,28 @@ describe('send checks', () => {
       await expectError(res, 400, 'unknown_column');
     });
 
+    it('says whether the first row is the header; a first row without a known column name is data', async () => {
+      const call = (body: string) => t.call('POST', '/v1/sites/acme/check.csv?purpose=e-marketing', { body, key: checkKey, headers: { 'content-type': 'text/csv' } });
+      const data = await call('Anna,yes@example.dk\nBo,stranger@example.dk\n');
+      assert.equal(data.headers.get('samtykke-csv-header'), 'absent');
+      assert.deepEqual(rows(await data.text()), [
+        ['Anna', 'yes@example.dk', 'false', 'invalid'],
+        ['Bo', 'stranger@example.dk', 'false', 'invalid'],
+      ]);
+      const named = await call('name,email\nAnna,yes@example.dk\n');
+      assert.equal(named.headers.get('samtykke-csv-header'), 'present');
+      assert.deepEqual(rows(await named.text()), [['name', 'email', 'allowed', 'reason'], ['Anna', 'yes@example.dk', 'true', 'consented']]);
+    });
+
+    it('reads and answers ;-separated CSV (Danish Excel); an overlong row is invalid', async () => {
+      const out = await csv('e-marketing', 'navn;email\r\n"Hansen; Anne";yes@example.dk\r\nBo, B;stranger@example.dk\r\n');
+      assert.equal(out, 'navn;email;allowed;reason\r\n"Hansen; Anne";yes@example.dk;true;consented\r\nBo, B;stranger@example.dk;false;no-consent\r\n');
+      const long = rows(await csv('e-marketing', `email\n${'x'.repeat(200_000)}\nyes@example.dk\n`));
+      assert.equal(long.length, 3);
+      assert.deepEqual(long[1]!.slice(-2), ['false', 'invalid']);
+      assert.deepEqual(long[2], ['yes@example.dk', 'true', 'consented']);
+    });
+
     it('answers an empty body with an empty CSV; refuses other content types', async () => {
       assert.equal(await csv('e-marketing', ''), '');
       await expectError(await t.call('POST', '/v1/sites/acme/check.csv?purpose=e-marketing', { body: '{}', key: checkKey }), 415);
