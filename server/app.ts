@@ -59,6 +59,8 @@ export interface AppOptions {
   trustProxy?: number;
   /** CHECK_WORKERS: worker threads for bulk and CSV send checks (default: one per spare core, at most 3). */
   checkWorkers?: number;
+  /** WEBHOOK_ALLOW_PRIVATE (development and tests only): webhook endpoints may be http and loopback/private addresses. */
+  webhookAllowPrivate?: boolean;
 }
 
 export interface Services extends ServiceContext {
@@ -80,7 +82,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_PUBLIC_URL = 'http://localhost:8787';
 
 export function createServices(
-  options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl' | 'smtpUrl' | 'mailFrom' | 'log' | 'trustProxy' | 'checkWorkers'>,
+  options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl' | 'smtpUrl' | 'mailFrom' | 'log' | 'trustProxy' | 'checkWorkers' | 'webhookAllowPrivate'>,
 ): Services {
   const now = options.now ?? Date.now;
   const queue = new WriteQueue(options.database.writer);
@@ -96,7 +98,7 @@ export function createServices(
   const cookieConfigs = new CookieConfigs(context);
   context.catalog.onInvalidate((siteId) => cookieConfigs.invalidate(siteId));
   const publicUrl = (options.publicUrl ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '');
-  const webhooks = new Webhooks(crypto, queue, options.database.db);
+  const webhooks = new Webhooks(crypto, queue, options.database.db, { allowPrivateTargets: options.webhookAllowPrivate ?? false });
   return { ...context, database: options.database, cookieConfigs, publicUrl, webhooks, trustProxy: options.trustProxy ?? 0, checkWorkers: options.checkWorkers };
 }
 

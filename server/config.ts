@@ -24,6 +24,8 @@ export interface Config {
   trustProxy: number;
   /** CHECK_WORKERS: worker threads for bulk and CSV send checks (undefined: one per spare core, at most 3). */
   checkWorkers: number | undefined;
+  /** WEBHOOK_ALLOW_PRIVATE (development only): webhook endpoints may be http and loopback/private addresses. Absent: false. */
+  webhookAllowPrivate?: boolean;
 }
 
 export const DEFAULT_MAIL_FROM = 'Samtykke <no-reply@localhost>';
@@ -76,6 +78,7 @@ const EnvSchema = v.object({
   CHECK_WORKERS: v.optional(
     v.pipe(v.string(), v.regex(/^\d{1,2}$/, 'must be a number of worker threads, 0–16'), v.transform(Number), v.maxValue(16, 'must be at most 16')),
   ),
+  WEBHOOK_ALLOW_PRIVATE: v.optional(v.picklist(['true', 'false'], 'must be true or false')),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.regex(MAIL_FROM, 'must be an address, e.g. no-reply@example.com or "Example <no-reply@example.com>"')), DEFAULT_MAIL_FROM),
 });
 
@@ -100,6 +103,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   if (e.NODE_ENV === 'production' && e.SMTP_URL && !e.PUBLIC_URL?.startsWith('https://')) {
     throw new ConfigError('PUBLIC_URL', 'must be an https:// URL in production when SMTP_URL is set: the links in mail (one-click unsubscribe, confirmation, preferences) must be https');
   }
+  // Webhook targets on the deployment's own network would be an SSRF hole in production.
+  if (e.NODE_ENV === 'production' && e.WEBHOOK_ALLOW_PRIVATE === 'true') {
+    throw new ConfigError('WEBHOOK_ALLOW_PRIVATE', 'must not be true in production: webhooks must go to public https endpoints');
+  }
   const dataDir = resolve(options.dataDir ?? 'data');
   const port = e.PORT;
   const databaseUrl = e.DATABASE_URL ?? `file:${resolve(dataDir, 'samtykke.db')}`;
@@ -116,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     mailFrom: e.MAIL_FROM,
     trustProxy: e.TRUST_PROXY,
     checkWorkers: e.CHECK_WORKERS,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
   };
 }
 

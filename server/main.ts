@@ -28,6 +28,7 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
     mailFrom: config.mailFrom,
     devOutbox: !config.production,
     trustProxy: config.trustProxy,
+    webhookAllowPrivate: config.webhookAllowPrivate,
     checkWorkers: config.checkWorkers,
   });
   // A port in use (or not ours to take) rejects, instead of crashing on an unhandled 'error' event.

@@ -124,8 +124,104 @@ export const SuppressionEntry = v.object({
 export const WEBHOOK_EVENTS = ['withdraw', 'object', 'unsubscribe', 'sms-stop', 'erase'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
+// Webhook targets (SSRF). A webhook URL is ours to call from inside the deployment, so it
+// must not point at the deployment's own network: loopback, private, link-local (cloud
+// metadata at 169.254.169.254), CGNAT, multicast, unspecified, IPv6 ULA and link-local.
+
+function parseIpv4(s: string): number[] | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return null;
+  const b = m.slice(1).map(Number);
+  return b.every((x) => x <= 255) ? b : null;
+}
+
+function parseIpv6(s: string): number[] | null {
+  let t = s.toLowerCase();
+  const zone = t.indexOf('%');
+  if (zone >= 0) t = t.slice(0, zone);
+  if (!t.includes(':')) return null;
+  const lastColon = t.lastIndexOf(':');
+  const tail = t.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    const v4 = parseIpv4(tail);
+    if (!v4) return null;
+    t = `${t.slice(0, lastColon + 1)}${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
+  }
+  const halves = t.split('::');
+  if (halves.length > 2) return null;
+  const groups = halves.map((h) => (h === '' ? [] : h.split(':')));
+  if (groups.flat().some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
+  const head = groups[0]!.map((g) => parseInt(g, 16));
+  if (halves.length === 1) return head.length === 8 ? head : null;
+  const rest = groups[1]!.map((g) => parseInt(g, 16));
+  const fill = 8 - head.length - rest.length;
+  if (fill < 1) return null;
+  return [...head, ...new Array<number>(fill).fill(0), ...rest];
+}
+
+function ipv4Blocked([a, b, c]: number[]): boolean {
+  return (
+    a === 0 || // unspecified, "this network"
+    a === 10 ||
+    a === 127 ||
+    (a === 100 && b! >= 64 && b! <= 127) || // CGNAT
+    (a === 169 && b === 254) || // link-local, cloud metadata
+    (a === 172 && b! >= 16 && b! <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 192 && b === 0 && c === 0) || // IETF protocol assignments
+    (a === 198 && (b === 18 || b === 19)) || // benchmarking
+    a! >= 224 // multicast, reserved, broadcast
+  );
+}
+
+/** Whether `ip` (an IPv4 or IPv6 literal, brackets allowed) is in a range a webhook must never reach; false for a host name. */
+export function isBlockedAddress(ip: string): boolean {
+  const bare = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
+  const v4 = parseIpv4(bare);
+  if (v4) return ipv4Blocked(v4);
+  const g = parseIpv6(bare);
+  if (!g) return false;
+  const embedded = [g[6]! >> 8, g[6]! & 0xff, g[7]! >> 8, g[7]! & 0xff];
+  if (g.slice(0, 6).every((x) => x === 0)) return g[6] === 0 && g[7]! <= 1 ? true : ipv4Blocked(embedded); // ::, ::1, IPv4-compatible
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return ipv4Blocked(embedded); // IPv4-mapped
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return ipv4Blocked(embedded); // NAT64
+  return (
+    (g[0]! & 0xfe00) === 0xfc00 || // ULA fc00::/7
+    (g[0]! & 0xff80) === 0xfe80 || // link-local fe80::/10 and old site-local fec0::/10
+    (g[0]! & 0xff00) === 0xff00 // multicast
+  );
+}
+
+/**
+ * Why `value` may not be a webhook URL, or undefined when it may. Always: an absolute
+ * http(s) URL without credentials. Unless `allowPrivateTargets` (development only): https,
+ * and no `localhost`/`*.localhost` or IP literal in a blocked range (isBlockedAddress).
+ */
+export function webhookUrlProblem(value: string, allowPrivateTargets = false): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute URL';
+  }
+  if (url.protocol !== 'https:' && !(allowPrivateTargets && url.protocol === 'http:')) return 'must be an https:// URL';
+  if (url.username !== '' || url.password !== '') return 'must not contain credentials (user:password@); put a token in the path or query instead';
+  if (allowPrivateTargets) return undefined;
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return 'must not point at localhost';
+  if (isBlockedAddress(host)) return 'must not point at a loopback, private, link-local, CGNAT, multicast or unspecified address';
+  return undefined;
+}
+
 export const NewWebhook = v.strictObject({
-  url: v.pipe(v.string(), v.maxLength(2048, 'must be at most 2048 characters'), v.url('must be an absolute URL'), v.regex(/^https?:\/\//, 'must be http(s)')),
+  /** https, no credentials, no private or loopback target (checked again, with the deployment's settings, by the service). */
+  url: v.pipe(
+    v.string(),
+    v.maxLength(2048, 'must be at most 2048 characters'),
+    v.url('must be an absolute URL'),
+    v.regex(/^https?:\/\//, 'must be an https:// URL'),
+    v.check((u) => webhookUrlProblem(u, true) === undefined, 'must not contain credentials (user:password@); put a token in the path or query instead'),
+  ),
   /** Event types to send (default: all). */
   events: v.optional(v.pipe(v.array(v.picklist(WEBHOOK_EVENTS)), v.maxLength(WEBHOOK_EVENTS.length))),
 });

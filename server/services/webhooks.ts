@@ -16,13 +16,15 @@
  * retention of a signup never confirmed is not sent: the marketer never had that person.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { InValue, Transaction } from '@libsql/client';
 import type { WriteQueue } from '../db/write-queue';
 import type { Db } from '../db/client';
-import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookPayload } from '../../shared/check-api';
+import { WEBHOOK_EVENTS, isBlockedAddress, webhookUrlProblem, type WebhookEvent, type WebhookPayload } from '../../shared/check-api';
 import type { Crypto } from './crypto';
 import { newId } from './crypto';
-import { notFound } from './errors';
+import { invalidField, notFound } from './errors';
 import type { AppendedEvent, NewEvent } from './events';
 import { SUBJECT_EMAIL, SUBJECT_PHONE } from './ledger';
 import { appendAudit } from './audit';
@@ -61,11 +63,19 @@ export interface WebhookView {
 export class Webhooks {
   readonly #listeners = new Set<() => void>();
 
+  /**
+   * Development only (WEBHOOK_ALLOW_PRIVATE, refused in production): endpoints may be http
+   * and may point at loopback or private addresses. Off: https to public addresses only.
+   */
+  readonly allowPrivateTargets: boolean;
+
   constructor(
     readonly crypto: Crypto,
     readonly queue: WriteQueue,
     readonly db: Db,
+    options: { allowPrivateTargets?: boolean } = {},
   ) {
+    this.allowPrivateTargets = options.allowPrivateTargets ?? false;
     // Every event appended through this app's queue, whichever flow appends it.
     queue.onAppend(async (tx, events, appended) => {
       if (await this.enqueue(tx, events, appended)) this.nudge();
@@ -115,8 +125,9 @@ export class Webhooks {
       const e = events[i]!;
       const type = e.action as WebhookEvent;
       const purpose = e.purposeId ? purposes.get(e.purposeId) : undefined;
-      const channel = purpose?.channel ?? (type === 'sms-stop' ? 'sms' : null);
       const s = subjects.get(e.subjectId!);
+      let channel: string | null = purpose?.channel ?? (type === 'sms-stop' ? 'sms' : null);
+      if (channel === null && type === 'unsubscribe') channel = await unsubscribedChannel(tx, e, s);
       const base: Omit<WebhookPayload, 'id'> = {
         type,
         site: e.siteId,
@@ -131,8 +142,9 @@ export class Webhooks {
           if (s.email_bidx) base.emailHash = String(s.email_bidx);
           if (s.phone_bidx) base.phoneHash = String(s.phone_bidx);
         } else {
-          if (s.email_enc && channel !== 'sms') base.email = this.crypto.decrypt(String(s.email_enc), SUBJECT_EMAIL);
-          if (s.phone_enc && channel !== 'email') base.phone = this.crypto.decrypt(String(s.phone_enc), SUBJECT_PHONE);
+          // Only the address of the channel opted out of; none when the channel is not known.
+          if (s.email_enc && channel === 'email') base.email = this.crypto.decrypt(String(s.email_enc), SUBJECT_EMAIL);
+          if (s.phone_enc && channel === 'sms') base.phone = this.crypto.decrypt(String(s.phone_enc), SUBJECT_PHONE);
         }
       }
       for (const hook of hooks.get(e.siteId)!) {
@@ -167,6 +179,27 @@ export class Webhooks {
   decryptSecret(enc: string): string {
     return this.crypto.decrypt(enc, WEBHOOK_SECRET_CONTEXT);
   }
+}
+
+/**
+ * The channel of an 'unsubscribe' without a purpose (unsubscribe from all marketing on a
+ * channel: withdrawChannel, unsubscribeChannel). Such an event is appended right after its
+ * suppression (reason 'unsubscribe', no purpose) in the same transaction, at the same
+ * time, so the latest such row for one of the subject's addresses names the channel.
+ * E-mail when none is found (unsubscribe links are e-mail's).
+ */
+async function unsubscribedChannel(tx: Transaction, e: NewEvent, s: Record<string, unknown> | undefined): Promise<'email' | 'sms'> {
+  const emailBidx = s?.email_bidx ? String(s.email_bidx) : null;
+  const phoneBidx = s?.phone_bidx ? String(s.phone_bidx) : null;
+  if (!phoneBidx) return 'email';
+  const { rows } = await tx.execute({
+    sql: `SELECT channel FROM suppressions
+          WHERE site_id = ? AND reason = 'unsubscribe' AND purpose_id IS NULL AND created_at = ?
+            AND ((channel = 'email' AND bidx = ?) OR (channel = 'sms' AND bidx = ?))
+          ORDER BY id DESC LIMIT 1`,
+    args: [e.siteId, e.occurredAt, emailBidx ?? '', phoneBidx],
+  });
+  return rows[0]?.channel === 'sms' ? 'sms' : 'email';
 }
 
 // Erasure
@@ -223,6 +256,8 @@ export interface WebhookServices {
 }
 
 export async function createWebhook(ctx: WebhookServices, siteId: string, input: { url: string; events?: string[] }, actor: string): Promise<WebhookView & { secret: string }> {
+  const problem = webhookUrlProblem(input.url, ctx.webhooks.allowPrivateTargets);
+  if (problem) throw invalidField('url', problem);
   const secret = `whsec_${randomBytes(32).toString('base64url')}`;
   const id = newId();
   const events = [...new Set(input.events ?? [])];
@@ -289,6 +324,13 @@ export interface WebhookDeliveryOptions {
   timeoutMs?: number;
   log?: boolean;
   fetch?: typeof fetch;
+  /**
+   * Development only: send to http and to loopback/private addresses (default: the
+   * Webhooks' own setting, WEBHOOK_ALLOW_PRIVATE). Off: every resolved address is checked.
+   */
+  allowPrivateTargets?: boolean;
+  /** Resolves a host name to all its addresses (default node:dns lookup with {all: true}). */
+  lookup?: (hostname: string) => Promise<string[]>;
 }
 
 export interface WebhookReport {
@@ -315,6 +357,8 @@ export class WebhookDelivery {
       timeoutMs: 10_000,
       log: false,
       fetch: globalThis.fetch,
+      allowPrivateTargets: options.webhooks.allowPrivateTargets,
+      lookup: async (hostname: string) => (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address),
       ...options,
     };
     this.#loop = new OutboxLoop({
@@ -345,6 +389,26 @@ export class WebhookDelivery {
   /** One round: claim due deliveries, POST each, record the outcome. */
   runOnce(): Promise<WebhookReport> {
     return this.#loop.runOnce();
+  }
+
+  /**
+   * Why `url` may not be called now, or undefined: 'blocked_address' (a host resolving to
+   * any loopback/private/link-local/CGNAT/multicast/unspecified/ULA address, or named
+   * localhost) or 'insecure_url' (not https, or with credentials), checked right before
+   * each request. A DNS failure throws (retried with backoff).
+   * Known residual: DNS rebinding; fetch resolves the name again, so a name answering
+   * with a public address here and a private one a moment later is not caught.
+   */
+  async #refusedTarget(url: string): Promise<string | undefined> {
+    if (this.#o.allowPrivateTargets) return undefined;
+    const target = new URL(url);
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    // Every address the name has now (an IP literal is its own): one in a blocked range refuses.
+    const addresses = isIP(host) ? [host] : await this.#o.lookup(host);
+    if (addresses.length === 0 || addresses.some((a) => isBlockedAddress(a))) return 'blocked_address';
+    const problem = webhookUrlProblem(url, false);
+    if (problem) return problem.startsWith('must not point') ? 'blocked_address' : 'insecure_url';
+    return undefined;
   }
 
   async #round(): Promise<WebhookReport> {
@@ -389,6 +453,18 @@ export class WebhookDelivery {
           error = 'cleared';
           permanent = true;
         } else {
+          try {
+            // Refused: given up at once, and nothing is sent.
+            const refused = await this.#refusedTarget(row.hook.url);
+            if (refused) {
+              error = refused;
+              permanent = true;
+            }
+          } catch (e) {
+            error = errorCode(e);
+          }
+        }
+        if (row.hook && !row.hook.disabled && row.payloadEnc !== CLEARED_PAYLOAD && error === undefined) {
           try {
             const body = this.#o.webhooks.decryptPayload(row.payloadEnc);
             const t = Math.floor(o.now() / 1000);
@@ -451,9 +527,10 @@ export class WebhookDelivery {
 
 /** A short code for last_error, never the URL or the receiver's answer. */
 function errorCode(e: unknown): string {
-  const err = e as { name?: unknown; cause?: { code?: unknown } } | null;
+  const err = e as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | null;
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timeout';
-  const code = err?.cause?.code;
+  // fetch's errors carry the code in cause; node:dns's (ENOTFOUND, EAI_AGAIN) on the error.
+  const code = err?.cause?.code ?? err?.code;
   if (typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code)) return code;
   return 'ESEND';
 }

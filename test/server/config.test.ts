@@ -150,7 +150,14 @@ describe('loadConfig: a bad value names its variable and never echoes a secret',
       variable: 'PUBLIC_URL',
     },
     { name: 'SMTP_URL in production with no PUBLIC_URL', env: { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com' }, variable: 'PUBLIC_URL' },
+    { name: 'WEBHOOK_ALLOW_PRIVATE=yes', env: { WEBHOOK_ALLOW_PRIVATE: 'yes' }, variable: 'WEBHOOK_ALLOW_PRIVATE' },
+    { name: 'WEBHOOK_ALLOW_PRIVATE=true in production', env: { NODE_ENV: 'production', WEBHOOK_ALLOW_PRIVATE: 'true' }, variable: 'WEBHOOK_ALLOW_PRIVATE' },
   ];
+  it('WEBHOOK_ALLOW_PRIVATE: off unless true outside production', async () => {
+    assert.equal(loadConfig({ SAMTYKKE_SECRET: TEST_SECRET }, { dataDir: await dataDir() }).webhookAllowPrivate, false);
+    assert.equal(loadConfig({ SAMTYKKE_SECRET: TEST_SECRET, WEBHOOK_ALLOW_PRIVATE: 'true' }, { dataDir: await dataDir() }).webhookAllowPrivate, true);
+    assert.equal(loadConfig({ SAMTYKKE_SECRET: TEST_SECRET, NODE_ENV: 'production', WEBHOOK_ALLOW_PRIVATE: 'false' }, { dataDir: await dataDir() }).webhookAllowPrivate, false);
+  });
   for (const c of cases) {
     it(c.name, async () => {
       const e = refused({ SAMTYKKE_SECRET: TEST_SECRET, ...c.env }, { dataDir: await dataDir() });

@@ -234,7 +234,7 @@ describe('outbound webhooks', () => {
     await t.services.queue.idle();
     t.database.close();
     const database = await openDatabase({ url: `file:${t.file}` });
-    const restarted = createApp({ database, secret: TEST_SECRET, now });
+    const restarted = createApp({ database, secret: TEST_SECRET, now, webhookAllowPrivate: true });
     const arrived = receiver.next();
     const fresh = new WebhookDelivery({ queue: restarted.services.queue, webhooks: restarted.services.webhooks, now, pollMs: 50 }).start();
     await arrived;
