@@ -13,7 +13,8 @@ export const LINK_PAGE_HEADERS: Record<string, string> = {
   'Cache-Control': 'no-store',
 };
 
-function page(lang: string, title: string, body: string): string {
+/** A link page: our own small HTML, no script unless `head` brings the widget. */
+function page(lang: string, title: string, body: string, head = ''): string {
   return `<!doctype html>
 <html lang="${escapeHtml(lang)}">
 <head>
@@ -29,7 +30,7 @@ button{font:inherit;padding:.6rem 1.2rem;background:#1b4f8a;color:#fff;border:0;
 button:focus-visible{outline:3px solid #f2a900;outline-offset:2px}
 fieldset{border:0;padding:0;margin:0 0 1rem}label{display:block;margin:.25rem 0}
 </style>
-</head>
+${head}</head>
 <body>
 <main>
 <h1>${escapeHtml(title)}</h1>
@@ -131,23 +132,12 @@ export function changeTakenPage(lang: string, siteName: string): string {
 
 /** The server's own preference page: the widget, which reads the token from the fragment. */
 export function preferencesPage(lang: string, site: string, title: string, script: string): string {
-  return `<!doctype html>
-<html lang="${escapeHtml(lang)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)}</title>
-<script type="module" src="${escapeHtml(script)}"></script>
-</head>
-<body style="font:17px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem">
-<main>
-<h1>${escapeHtml(title)}</h1>
-<consent-preferences site="${escapeHtml(site)}" lang="${escapeHtml(lang)}"></consent-preferences>
-</main>
-</body>
-</html>`;
+  return page(
+    lang,
+    title,
+    `<consent-preferences site="${escapeHtml(site)}" lang="${escapeHtml(lang)}"></consent-preferences>`,
+    `<script type="module" src="${escapeHtml(script)}"></script>\n`,
+  );
 }
 
 export const PREFERENCES_PAGE_CSP =

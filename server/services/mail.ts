@@ -19,7 +19,7 @@ import { mailOutbox } from '../db/schema';
 import type { Crypto } from './crypto';
 import { newId } from './crypto';
 import { AppError } from './errors';
-import { OutboxLoop } from './outbox-loop';
+import { afterFailure, logFailure, OutboxLoop } from './outbox-loop';
 
 export type MailKind = 'confirm' | 'receipt' | 'magic-link' | 'test' | (string & {});
 export type MailStatus = 'pending' | 'sent' | 'failed' | 'dev';
@@ -341,8 +341,7 @@ export class MailDelivery {
         report.sent++;
         continue;
       }
-      const delay = Math.min(this.#o.backoffMs * 2 ** (row.attempts - 1), this.#o.maxBackoffMs);
-      const giveUp = permanent || done + delay - row.createdAt > this.#o.giveUpMs;
+      const { giveUp, delay } = afterFailure(this.#o, row, done, permanent);
       await this.#o.queue.run((w) =>
         w.tx.execute(
           giveUp
@@ -353,10 +352,7 @@ export class MailDelivery {
       );
       if (giveUp) report.failed++;
       else report.retried++;
-      if (this.#o.log) {
-        const line = { level: giveUp ? 'error' : 'warn', mail: giveUp ? 'failed' : 'retry', kind: row.kind, id: row.id, attempts: row.attempts, error, ...(giveUp ? {} : { retryInMs: delay }) };
-        (giveUp ? console.error : console.log)(JSON.stringify(line));
-      }
+      if (this.#o.log) logFailure({ mail: giveUp ? 'failed' : 'retry', kind: row.kind, id: row.id, attempts: row.attempts, error }, giveUp, delay);
     }
     return report;
   }

@@ -75,3 +75,24 @@ export class OutboxLoop<R> {
     if (!this.#stopped) this.#schedule(this.o.nextPollMs());
   }
 }
+
+/**
+ * After a failed attempt of an outbox row: the delay before the next one (doubling from
+ * backoffMs, at most maxBackoffMs), or give up when the failure is permanent or the row
+ * would still be undelivered giveUpMs after it was queued.
+ */
+export function afterFailure(
+  o: { backoffMs: number; maxBackoffMs: number; giveUpMs: number },
+  row: { attempts: number; createdAt: number },
+  done: number,
+  permanent: boolean,
+): { giveUp: boolean; delay: number } {
+  const delay = Math.min(o.backoffMs * 2 ** (row.attempts - 1), o.maxBackoffMs);
+  return { giveUp: permanent || done + delay - row.createdAt > o.giveUpMs, delay };
+}
+
+/** One log line for a retried or given-up row: ids and codes only, never an address. */
+export function logFailure(fields: Record<string, unknown>, giveUp: boolean, delay: number): void {
+  const line = { level: giveUp ? 'error' : 'warn', ...fields, ...(giveUp ? {} : { retryInMs: delay }) };
+  (giveUp ? console.error : console.log)(JSON.stringify(line));
+}

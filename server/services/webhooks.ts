@@ -28,7 +28,7 @@ import { invalidField, notFound } from './errors';
 import type { AppendedEvent, NewEvent } from './events';
 import { SUBJECT_EMAIL, SUBJECT_PHONE } from './ledger';
 import { appendAudit } from './audit';
-import { OutboxLoop } from './outbox-loop';
+import { afterFailure, logFailure, OutboxLoop } from './outbox-loop';
 
 export const WEBHOOK_SECRET_CONTEXT = 'webhooks.secret';
 export const WEBHOOK_PAYLOAD_CONTEXT = 'webhook_deliveries.payload';
@@ -499,8 +499,7 @@ export class WebhookDelivery {
           report.delivered++;
           return;
         }
-        const delay = Math.min(o.backoffMs * 2 ** (row.attempts - 1), o.maxBackoffMs);
-        const giveUp = permanent || done + delay - row.createdAt > o.giveUpMs;
+        const { giveUp, delay } = afterFailure(o, row, done, permanent);
         await o.queue.run(({ tx }) =>
           tx.execute(
             giveUp
@@ -511,10 +510,7 @@ export class WebhookDelivery {
         );
         if (giveUp) report.failed++;
         else report.retried++;
-        if (o.log) {
-          const line = { level: giveUp ? 'error' : 'warn', webhook: giveUp ? 'failed' : 'retry', id: row.id, attempts: row.attempts, error, ...(giveUp ? {} : { retryInMs: delay }) };
-          (giveUp ? console.error : console.log)(JSON.stringify(line));
-        }
+        if (o.log) logFailure({ webhook: giveUp ? 'failed' : 'retry', id: row.id, attempts: row.attempts, error }, giveUp, delay);
       }),
     );
     // Sleep until the next retry is due (or the poll interval, whichever is sooner).

@@ -11,6 +11,7 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { loadConfig } from '../../server/config';
 import { startServer } from '../../server/main';
 
 export type CheckServerMessage =
@@ -22,22 +23,12 @@ const send = (message: CheckServerMessage) => process.send!(message);
 
 async function main() {
   if (!process.send) throw new Error('check-server.ts is started by check.ts (it needs an IPC channel)');
-  const running = await startServer(
-    {
-      port: 0,
-      databaseUrl: process.env.BENCH_DATABASE_URL!,
-      databaseAuthToken: undefined,
-      secret: process.env.BENCH_SECRET!,
-      publicUrl: 'http://localhost',
-      production: true,
-      logLevel: 'silent',
-      smtpUrl: undefined,
-      mailFrom: 'Bench <no-reply@localhost>',
-      trustProxy: 0,
-      checkWorkers: undefined,
-    },
-    { hostname: '127.0.0.1' },
+  // The environment a production server would read; loadConfig fills in every default.
+  const config = loadConfig(
+    { PORT: '0', DATABASE_URL: process.env.BENCH_DATABASE_URL!, SAMTYKKE_SECRET: process.env.BENCH_SECRET!, PUBLIC_URL: 'http://localhost', NODE_ENV: 'production', LOG_LEVEL: 'silent' },
+    { createSecret: false },
   );
+  const running = await startServer(config, { hostname: '127.0.0.1' });
   // The baseline: a bare Hono route answering a small JSON body, same adapter, same process.
   const bare = new Hono().get('/check', (c) => c.json({ allowed: true, reason: 'consented' }));
   const bareServer: ServerType = await new Promise((resolve) => {

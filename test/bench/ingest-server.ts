@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../server/config';
 import { startServer } from '../../server/main';
 import { createSite } from '../../server/services/sites';
 import { listPurposes } from '../../server/services/purposes';
@@ -25,22 +26,12 @@ const send = (message: ServerMessage) => process.send!(message);
 async function main() {
   if (!process.send) throw new Error('ingest-server.ts is started by ingest.ts (it needs an IPC channel)');
   const dir = mkdtempSync(join(tmpdir(), 'samtykke-bench-http-'));
-  const running = await startServer(
-    {
-      port: 0,
-      databaseUrl: `file:${join(dir, 'bench.db')}`,
-      databaseAuthToken: undefined,
-      secret: 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz',
-      publicUrl: 'http://localhost',
-      production: true,
-      logLevel: 'silent',
-      smtpUrl: undefined,
-      mailFrom: 'Bench <no-reply@localhost>',
-      trustProxy: 0,
-      checkWorkers: undefined,
-    },
-    { hostname: '127.0.0.1' },
+  // The environment a production server would read; loadConfig fills in every default.
+  const config = loadConfig(
+    { PORT: '0', DATABASE_URL: `file:${join(dir, 'bench.db')}`, SAMTYKKE_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz', PUBLIC_URL: 'http://localhost', NODE_ENV: 'production', LOG_LEVEL: 'silent' },
+    { createSecret: false },
   );
+  const running = await startServer(config, { hostname: '127.0.0.1' });
   const { services, database } = running;
   const { key } = await createSite(services, { id: SITE, name: 'Bench' }, 'bench', { name: 'bench', scopes: ['admin', 'write'] });
   const marketing = (await listPurposes(services, SITE)).find((p) => p.key === 'e-marketing');
