@@ -4,6 +4,8 @@
  * things take --json and then print exactly one JSON object.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,8 +25,9 @@ import { createDraft, publishWording } from './services/wordings';
 import { runRetention } from './services/retention';
 import { verifyAll } from './services/verify';
 import { startServer, stopOnSignals } from './main';
-import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { CsvCheckQuery, SuppressionImportQuery } from '../shared/check-api';
 import { checkCsv, splitCheckedCsv } from './services/check';
 import { importSuppressions } from './services/suppressions';
@@ -43,16 +46,26 @@ Commands:
   audit verify [--site ID]              check every hash chain; exit 1 and name the first bad row
   retention run                         delete what is kept only for a while (also run by every server every 10 minutes)
   backup FILE                           online, consistent copy of a file database (VACUUM INTO)
-  check FILE --site ID --purpose KEY --out ALLOWED.csv [--rejected REJECTED.csv] [--column NAME] [--url URL --key KEY]
-                                        check a CSV of recipients, locally or against a server; progress on stderr
+  check FILE --site ID --purpose KEY --out ALLOWED.csv [--rejected REJECTED.csv] [--column NAME] [--url URL [--key-file PATH] [--insecure]]
+                                        check a CSV of recipients, locally or against a server; progress on stderr;
+                                        --out and --rejected are replaced only once the whole check has succeeded
   suppressions import FILE --site ID --list NAME [--reason listed|bounced|complained] [--channel email|sms] [--column NAME]
                                         import a do-not-contact list (e.g. robinson); re-importing adds nothing twice
+
+Checking against a server (check --url URL):
+  URL                                   the server's base URL; a path is kept (https://example.org/samtykke)
+  API key                               from --key-file PATH (the file's contents, trimmed), else SAMTYKKE_API_KEY,
+                                        else --key KEY, which warns: other users of the machine can see it (ps),
+                                        and it stays in shell history
+  --insecure                            allow plain http:// to a host other than localhost, 127.0.0.0/8 or ::1 (a test
+                                        server on a private network); it sends the key and the addresses unencrypted.
+                                        Certificates are always verified; this only permits http://
 
 Options:
   --json                                print one JSON object (commands that create or check things)
   -h, --help                            this text
 
-Environment: DATABASE_URL, DATABASE_AUTH_TOKEN, SAMTYKKE_SECRET, PUBLIC_URL, PORT (see README).`;
+Environment: DATABASE_URL, DATABASE_AUTH_TOKEN, SAMTYKKE_SECRET, PUBLIC_URL, PORT, SAMTYKKE_API_KEY (see README).`;
 
 const CLI_ACTOR = 'cli';
 
@@ -81,6 +94,8 @@ export async function main(argv: string[]): Promise<number> {
         column: { type: 'string' },
         url: { type: 'string' },
         key: { type: 'string' },
+        'key-file': { type: 'string' },
+        insecure: { type: 'boolean', default: false },
         list: { type: 'string' },
         reason: { type: 'string' },
         channel: { type: 'string' },
@@ -389,54 +404,56 @@ export async function seedDemo(database: Database, config: Config, dataDir = res
 
 const dropUndefined = (o: Record<string, string | undefined>) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
 
-/** `samtykke check FILE`: the CSV check, locally or against a server (--url, --key), split into allowed and rejected files. */
+/** `samtykke check FILE`: the CSV check, locally or against a server (--url), split into allowed and rejected files. */
 async function checkCommand(file: string | undefined, values: Record<string, unknown>, out: Out): Promise<number> {
   const opt = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   if (!file || !opt('site') || !opt('purpose') || !opt('out')) throw new UsageError('usage: samtykke check FILE --site ID --purpose KEY --out ALLOWED.csv [--rejected FILE]');
   const site = parseSiteId(opt('site')!);
   const q = v.safeParse(CsvCheckQuery, dropUndefined({ purpose: opt('purpose'), column: opt('column') }));
   if (!q.success) throw new UsageError(`--${String(q.issues[0].path?.[0]?.key ?? 'purpose')} ${q.issues[0].message}`);
+  // Everything about the server is settled before any file or network is touched.
+  const remote = opt('url') !== undefined ? remoteOptions(values) : undefined;
+  if (!remote && (values.key !== undefined || values['key-file'] !== undefined || values.insecure === true)) {
+    throw new UsageError('--key, --key-file and --insecure go with --url');
+  }
+  const targets = [opt('out')!, ...(opt('rejected') ? [opt('rejected')!] : [])];
+  for (const [i, a] of [file, ...targets].entries()) {
+    for (const b of [file, ...targets].slice(i + 1)) {
+      if (sameFile(a, b)) throw new UsageError('FILE, --out and --rejected must be different files');
+    }
+  }
   const size = statSync(file).size;
-  const allowedOut = createWriteStream(opt('out')!);
-  const rejectedOut = opt('rejected') ? createWriteStream(opt('rejected')!) : undefined;
-  const progress = progressBar(size);
-  const input = countBytes(createReadStream(file), progress.bytes);
-  const run = async (checked: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, header: boolean | undefined) => {
-    try {
-      return await splitCheckedCsv(checked, { allowed: writer(allowedOut), rejected: rejectedOut ? writer(rejectedOut) : undefined }, { header });
-    } finally {
-      await Promise.all([closeStream(allowedOut), rejectedOut ? closeStream(rejectedOut) : undefined]);
-    }
+  // The results go to temporary files next to the targets, renamed over them only once the whole check has
+  // succeeded: a refused key, an unknown site or a dropped connection leaves the previous files as they were.
+  const outputs = await openOutputs(targets);
+  const [allowedOut, rejectedOut] = outputs;
+  const interrupted = (signal: NodeJS.Signals) => {
+    discardOutputs(outputs);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
   };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  const progress = progressBar(size);
+  const run = (checked: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, header: boolean | undefined) =>
+    splitCheckedCsv(checked, { allowed: allowedOut!.write, rejected: rejectedOut?.write }, { header });
   let summary: Awaited<ReturnType<typeof run>> | undefined;
-  if (opt('url')) {
-    if (!opt('key')) throw new UsageError('--key is required with --url');
-    const url = new URL(`/v1/sites/${site}/check.csv`, opt('url'));
-    url.searchParams.set('purpose', q.output.purpose);
-    if (q.output.column) url.searchParams.set('column', q.output.column);
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${opt('key')}`, 'content-type': 'text/csv' },
-      body: Readable.toWeb(Readable.from(input)) as ReadableStream<Uint8Array>,
-      duplex: 'half',
-    } as RequestInit);
-    if (!res.ok || !res.body) {
-      const body = (await res.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
-      await Promise.all([closeStream(allowedOut), rejectedOut ? closeStream(rejectedOut) : undefined]);
-      throw new Error(`the server answered ${res.status}: ${body?.error?.message ?? res.statusText}`);
+  try {
+    const input = countBytes(createReadStream(file), progress.bytes);
+    if (remote) {
+      summary = await checkRemotely(remote, site, q.output, input, run);
+    } else {
+      await withDatabase(false, async (database, config) => {
+        const checked = await checkCsv(services(database, config), site, q.output.purpose, input, { column: q.output.column });
+        summary = await run(checked, checked.header);
+        return 0;
+      });
     }
-    // Whether the answer's first row is the header row (an older server does not say; see splitCheckedCsv).
-    const header = res.headers.get('samtykke-csv-header');
-    summary = await run(res.body, header === 'present' ? true : header === 'absent' ? false : undefined);
-  } else {
-    await withDatabase(false, async (database, config) => {
-      const checked = await checkCsv(services(database, config), site, q.output.purpose, input, { column: q.output.column });
-      summary = await run(checked, checked.header);
-      return 0;
-    }).catch(async (e: unknown) => {
-      await Promise.all([closeStream(allowedOut), rejectedOut ? closeStream(rejectedOut) : undefined]);
-      throw e;
-    });
+    await commitOutputs(outputs);
+  } catch (e) {
+    progress.stop();
+    discardOutputs(outputs);
+    throw e;
+  } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
   }
   progress.done();
   if (!summary) return 1;
@@ -448,12 +465,213 @@ async function checkCommand(file: string | undefined, values: Record<string, unk
   return 0;
 }
 
-function writer(stream: WriteStream) {
-  return (text: string) => (stream.write(text) ? Promise.resolve() : new Promise<void>((resolve) => stream.once('drain', () => resolve())));
+interface Remote {
+  url: URL;
+  key: string;
 }
 
-function closeStream(stream: WriteStream): Promise<void> {
-  return new Promise((resolve) => (stream.closed ? resolve() : stream.end(() => resolve())));
+/**
+ * Localhost, 127.0.0.0/8 and ::1 (also as ::ffff:127.x.y.z): the hosts --url may name over plain http.
+ * `hostname` is as the URL parser left it (lower case, IPv4 in dotted decimal, IPv6 compressed in brackets).
+ */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/\.$/, '');
+  return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
+}
+
+// Every message is our own: valibot's default ones repeat the input, and the input may be a key.
+const ServerUrl = v.pipe(
+  v.string(),
+  v.url('--url must be a URL such as https://samtykke.example.org'),
+  v.transform((s) => new URL(s)),
+  v.check((u) => u.protocol === 'https:' || u.protocol === 'http:', '--url must be an https:// URL'),
+  v.check((u) => u.username === '' && u.password === '', '--url must not contain a user name or password; give the API key in SAMTYKKE_API_KEY or with --key-file'),
+  v.check((u) => u.search === '' && u.hash === '', "--url must be the server's base URL, without ? or #"),
+);
+
+const RemoteOptions = v.pipe(
+  v.object({
+    url: ServerUrl,
+    insecure: v.boolean(),
+    keyFile: v.optional(v.pipe(v.string(), v.nonEmpty('--key-file needs the name of a file'))),
+    key: v.optional(v.string()),
+  }),
+  v.check(
+    (o) => o.url.protocol === 'https:' || o.insecure || isLoopbackHost(o.url.hostname),
+    '--url must be https://: plain http:// would send the API key and the addresses unencrypted. ' +
+      'It is allowed to localhost, 127.0.0.0/8 and ::1; for a test server on a private network add --insecure',
+  ),
+);
+
+const ApiKey = v.pipe(
+  v.string(),
+  v.trim(),
+  v.nonEmpty('the API key is empty'),
+  v.regex(/^[\x21-\x7e]+$/, 'the API key must be one line of printable characters without spaces'),
+);
+
+/** --url, --insecure and the API key: from --key-file, else SAMTYKKE_API_KEY, else --key (with a warning). */
+function remoteOptions(values: Record<string, unknown>): Remote {
+  const parsed = v.safeParse(RemoteOptions, { url: values.url, insecure: values.insecure === true, keyFile: values['key-file'], key: values.key });
+  if (!parsed.success) throw new UsageError(parsed.issues[0].message);
+  const { url, insecure, keyFile, key } = parsed.output;
+  if (key !== undefined) {
+    console.error(
+      'samtykke: warning: --key puts the API key on the command line, where other users of this machine can see it (ps) and your shell history keeps it; ' +
+        `use SAMTYKKE_API_KEY or --key-file PATH instead${keyFile !== undefined || process.env.SAMTYKKE_API_KEY ? ` (--key is ignored: ${keyFile !== undefined ? '--key-file' : 'SAMTYKKE_API_KEY'} comes first)` : ''}`,
+    );
+  }
+  if (url.protocol === 'http:' && insecure && !isLoopbackHost(url.hostname)) {
+    console.error(`samtykke: warning: --insecure: the API key and the addresses go to ${url.host} unencrypted`);
+  }
+  let raw: string;
+  let source: string;
+  if (keyFile !== undefined) {
+    source = '--key-file';
+    try {
+      raw = readFileSync(keyFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --key-file ${keyFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  } else if (process.env.SAMTYKKE_API_KEY) {
+    source = 'SAMTYKKE_API_KEY';
+    raw = process.env.SAMTYKKE_API_KEY;
+  } else if (key !== undefined) {
+    source = '--key';
+    raw = key;
+  } else {
+    throw new UsageError('--url needs an API key with the check scope: set SAMTYKKE_API_KEY, or give --key-file PATH');
+  }
+  const apiKey = v.safeParse(ApiKey, raw);
+  if (!apiKey.success) throw new UsageError(`${source}: ${apiKey.issues[0].message}`);
+  return { url, key: apiKey.output };
+}
+
+/** `path` appended to the path of `base`, with or without its trailing slash: https://example.org/samtykke + v1/… */
+function apiUrl(base: URL, path: string): URL {
+  const url = new URL(base.href);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path}`;
+  return url;
+}
+
+async function checkRemotely<T>(
+  remote: Remote,
+  site: string,
+  query: { purpose: string; column?: string },
+  input: AsyncIterable<Uint8Array>,
+  run: (checked: ReadableStream<Uint8Array>, header: boolean | undefined) => Promise<T>,
+): Promise<T> {
+  const url = apiUrl(remote.url, `v1/sites/${encodeURIComponent(site)}/check.csv`);
+  url.searchParams.set('purpose', query.purpose);
+  if (query.column) url.searchParams.set('column', query.column);
+  const abort = new AbortController();
+  try {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${remote.key}`, 'content-type': 'text/csv' },
+        body: Readable.toWeb(Readable.from(input)) as ReadableStream<Uint8Array>,
+        duplex: 'half',
+        // Followed, a redirect could carry the list elsewhere (or to http); the user should give the final URL.
+        redirect: 'manual',
+        signal: abort.signal,
+      } as RequestInit);
+    } catch (e) {
+      const cause = (e as { cause?: { code?: unknown } }).cause;
+      throw new Error(`could not reach the server at ${remote.url.origin}${typeof cause?.code === 'string' ? ` (${cause.code})` : ''}`);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      const to = res.headers.get('location');
+      throw new Error(`the server answered ${res.status}, a redirect${to ? ` to ${new URL(to, url).origin}` : ''}; give the URL it moved to as --url`);
+    }
+    if (!res.ok || !res.body) {
+      const body = (await res.json().catch(() => undefined)) as { error?: { message?: unknown } } | undefined;
+      const message = typeof body?.error?.message === 'string' ? body.error.message : res.statusText;
+      throw new Error(`the server answered ${res.status}: ${message}`);
+    }
+    // Whether the answer's first row is the header row (an older server does not say; see splitCheckedCsv).
+    const header = res.headers.get('samtykke-csv-header');
+    return await run(res.body, header === 'present' ? true : header === 'absent' ? false : undefined);
+  } catch (e) {
+    abort.abort();
+    throw e;
+  }
+}
+
+/** Whether two paths name the same file (the same path, or, both existing, the same inode). */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+interface Output {
+  target: string;
+  temp: string;
+  stream: WriteStream;
+  /** Whether `temp` was created by us (only then is it ours to delete). */
+  created: boolean;
+  write(text: string): Promise<void>;
+}
+
+/** A `<target>.tmp-<random>` file for each target, in the target's folder (so the rename cannot cross file systems). */
+async function openOutputs(targets: string[]): Promise<Output[]> {
+  const outputs: Output[] = [];
+  try {
+    for (const target of targets) {
+      const existing = statSync(target, { throwIfNoEntry: false });
+      if (existing?.isDirectory()) throw new UsageError(`${target} is a folder`);
+      const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+      const stream = createWriteStream(temp, { flags: 'wx' });
+      stream.on('error', () => {}); // kept in stream.errored, and thrown by write() and commitOutputs()
+      const output: Output = {
+        target,
+        temp,
+        stream,
+        created: false,
+        async write(text) {
+          if (stream.errored) throw stream.errored;
+          if (!stream.write(text)) await once(stream, 'drain');
+        },
+      };
+      outputs.push(output);
+      try {
+        await once(stream, 'open');
+        output.created = true;
+      } catch (e) {
+        throw new Error(`cannot write ${target} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      // The replaced file keeps its permissions (a list of people's addresses may well be private).
+      if (existing) chmodSync(temp, existing.mode & 0o7777);
+    }
+    return outputs;
+  } catch (e) {
+    discardOutputs(outputs);
+    throw e;
+  }
+}
+
+async function commitOutputs(outputs: Output[]): Promise<void> {
+  for (const o of outputs) {
+    o.stream.end();
+    await finished(o.stream);
+  }
+  for (const o of outputs) renameSync(o.temp, o.target);
+}
+
+/** Synchronous, so that it can run in a signal handler too. */
+function discardOutputs(outputs: Output[]): void {
+  for (const o of outputs) {
+    o.stream.destroy();
+    if (!o.created) continue;
+    try {
+      unlinkSync(o.temp);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 async function* countBytes(source: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
@@ -485,6 +703,10 @@ function progressBar(total: number) {
     done() {
       seen = total;
       draw(true);
+    },
+    /** Ends the bar's line where it is, so that an error starts on a line of its own. */
+    stop() {
+      if (last !== 0) process.stderr.write('\n');
     },
   };
 }
