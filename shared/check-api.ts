@@ -3,7 +3,7 @@
  * shapes as valibot schemas, for validation and the OpenAPI document.
  */
 import * as v from 'valibot';
-import { CHANNELS, CHECK_REASONS, LEGAL_BASES } from './enums';
+import { CHANNELS, CHECK_REASONS, LEGAL_BASES, SUPPRESSION_CHECK_REASONS } from './enums';
 import { PurposeKey } from './api';
 
 /** valibot's own e-mail pattern (v.email), for the bulk paths' per-entry check without a schema call each. */
@@ -114,14 +114,23 @@ export const SuppressionEntry = v.object({
   address: v.nullable(v.string()),
   /** The site's keyed blind index of the normalised address (HMAC-SHA256, base64url). */
   hash: v.string(),
-  reason: v.string(),
+  /**
+   * In a send check's words: unsubscribed, sms-stopped, erased, bounced, complained,
+   * listed (with `list`), or restricted (the person restricted processing, GDPR art. 18).
+   */
+  reason: v.picklist(SUPPRESSION_CHECK_REASONS),
   list: v.nullable(v.string()),
   purpose: v.nullable(v.string()),
   createdAt: Iso,
 });
 
 // Webhooks
-export const WEBHOOK_EVENTS = ['withdraw', 'object', 'unsubscribe', 'sms-stop', 'erase'] as const;
+/**
+ * What a webhook is told of: every opt-out of a person (withdraw, object, unsubscribe,
+ * sms-stop, erase), and a restriction of processing (GDPR art. 18) and its lifting, which
+ * is no opt-out but lets a sender resume. An endpoint naming no events gets all of them.
+ */
+export const WEBHOOK_EVENTS = ['withdraw', 'object', 'unsubscribe', 'sms-stop', 'erase', 'restrict', 'unrestrict'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 // Webhook targets (SSRF). A webhook URL is ours to call from inside the deployment, so it
@@ -222,7 +231,7 @@ export const NewWebhook = v.strictObject({
     v.regex(/^https?:\/\//, 'must be an https:// URL'),
     v.check((u) => webhookUrlProblem(u, true) === undefined, 'must not contain credentials (user:password@); put a token in the path or query instead'),
   ),
-  /** Event types to send (default: all). */
+  /** Event types to send (default: all, including any added later). */
   events: v.optional(v.pipe(v.array(v.picklist(WEBHOOK_EVENTS)), v.maxLength(WEBHOOK_EVENTS.length))),
 });
 
@@ -246,6 +255,10 @@ export interface WebhookPayload {
   subjectId: string | null;
   occurredAt: string;
   eventId: number;
+  /**
+   * The address of the channel opted out of (none when the channel is not known); for
+   * restrict and unrestrict (channel null), every address the person has.
+   */
   email?: string;
   phone?: string;
   /** For erasure: the blind-index hashes the suppression list holds, never the address. */

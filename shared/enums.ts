@@ -50,8 +50,12 @@ export const EVENT_ACTIONS = [
 ] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
-/** Why an address or number is on a site's do-not-contact list. */
-export const SUPPRESSION_REASONS = ['unsubscribe', 'sms-stop', 'erased', 'bounced', 'complained', 'listed'] as const;
+/**
+ * Why an address or number is on a site's do-not-contact list, as stored. `restricted`:
+ * the person restricted processing (GDPR art. 18), one row per address they have, for as
+ * long as the restriction lasts.
+ */
+export const SUPPRESSION_REASONS = ['unsubscribe', 'sms-stop', 'erased', 'bounced', 'complained', 'listed', 'restricted'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 /** The answer of a send check (issue 5): why a person may or may not be contacted. */
@@ -71,6 +75,28 @@ export const CHECK_REASONS = [
   'erased',
 ] as const;
 export type CheckReason = (typeof CHECK_REASONS)[number];
+
+/**
+ * The word the API speaks for a stored suppression reason: a send check's `reason` and the
+ * suppression export's. Storage keeps its own words (no migration); only these two differ.
+ */
+export const SUPPRESSION_CHECK_REASON = {
+  unsubscribe: 'unsubscribed',
+  'sms-stop': 'sms-stopped',
+  erased: 'erased',
+  bounced: 'bounced',
+  complained: 'complained',
+  listed: 'listed',
+  restricted: 'restricted',
+} as const satisfies Record<SuppressionReason, CheckReason>;
+export type SuppressionCheckReason = (typeof SUPPRESSION_CHECK_REASON)[SuppressionReason];
+/** The API's words for suppression reasons (the suppression export's `reason`). */
+export const SUPPRESSION_CHECK_REASONS = Object.values(SUPPRESSION_CHECK_REASON) as SuppressionCheckReason[];
+
+/** A stored suppression reason in the API's words; a word storage does not know counts as `listed`. */
+export function suppressionCheckReason(stored: string): SuppressionCheckReason {
+  return Object.hasOwn(SUPPRESSION_CHECK_REASON, stored) ? SUPPRESSION_CHECK_REASON[stored as SuppressionReason] : 'listed';
+}
 
 /** Derived state of one (subject, purpose) pair. */
 export const CONSENT_STATUSES = ['granted', 'pending', 'withdrawn', 'objected'] as const;

@@ -157,7 +157,10 @@ export const meRoutes = new Hono<AppEnv>()
     describeRoute({
       tags,
       summary: 'Restrict processing (or lift the restriction)',
-      description: "Records 'restrict' or 'unrestrict' and sets the person's flag; send checks answer `restricted` while it is set.",
+      description:
+        "Records 'restrict' or 'unrestrict' and sets the person's flag; send checks answer `restricted` while it is set. " +
+        'While it lasts, each address the person has is on the do-not-contact list with reason `restricted` (the suppression export), also an e-mail address they change to; ' +
+        'lifting it removes those entries. Both are reported to webhooks (`restrict`, `unrestrict`), with the addresses.',
       security: token,
       requestBody: { content: { 'application/json': { schema: resolver(MeRestrictBody) } } },
       responses: { ...answers(200, PreferencesViewSchema, 'The view after the change', 400, 415), ...ERRORS },

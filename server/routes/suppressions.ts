@@ -3,10 +3,10 @@
  * `pii:read`) and import of a list (scope `admin` or `write`).
  */
 import { Hono } from 'hono';
-import { describeRoute } from 'hono-openapi';
+import { describeRoute, resolver } from 'hono-openapi';
 import * as v from 'valibot';
 import { SiteId } from '../../shared/api';
-import { SuppressionExportQuery, SuppressionImportAnswer, SuppressionImportQuery } from '../../shared/check-api';
+import { SuppressionEntry, SuppressionExportQuery, SuppressionImportAnswer, SuppressionImportQuery } from '../../shared/check-api';
 import { exportSuppressions, importSuppressions } from '../services/suppressions';
 import { csvLine } from '../services/csv';
 import { requestBody } from './check';
@@ -28,13 +28,18 @@ export const suppressionsRoutes = new Hono<AppEnv>()
       tags,
       summary: 'Export the do-not-contact list (incremental)',
       description:
-        'Suppressions in the order they were added, as JSON lines (default) or CSV (`format=csv`): channel, reason, list, purpose, time, ' +
+        'Suppressions in the order they were added, as JSON lines (default; one `SuppressionEntry` object a line) or CSV (`format=csv`): channel, reason, list, purpose, time, ' +
         'the blind-index `hash`, and the `address` where the person still exists and the key has `pii:read`. ' +
+        '`reason` speaks a send check\'s words: `unsubscribed`, `sms-stopped`, `erased`, `bounced`, `complained`, `listed` (with `list`), or `restricted`: ' +
+        'the person restricted processing (GDPR art. 18), one entry per address they have (an e-mail address that changes meanwhile gets its own), removed when they lift it. ' +
         'Pass the `Samtykke-Next-Cursor` header of one page as `cursor` to get what came after it; `Samtykke-Has-More: true` means a full page. ' +
-        'A suppression that is lifted (SMS START) is removed, not reported: re-sync from the start to see removals.',
+        'A suppression that is lifted (SMS START, a restriction lifted) is removed, not reported: re-sync from the start to see removals.',
       security: bearer,
       responses: {
-        200: { description: 'One suppression per line', content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } },
+        200: {
+          description: 'One suppression per line: a JSON object (the schema is that of one line), or a CSV row with a header row',
+          content: { 'application/x-ndjson': { schema: resolver(SuppressionEntry) }, 'text/csv': { schema: { type: 'string' } } },
+        },
         ...answers(400, v.object({}), '', 400, 401, 403, 404),
       },
     }),

@@ -28,10 +28,11 @@ export const webhooksRoutes = new Hono<AppEnv>()
       tags,
       summary: 'Add a webhook endpoint',
       description:
-        'Every opt-out (withdraw, object, unsubscribe, sms-stop, erase) of a person is POSTed as JSON ' +
-        '`{id, type, site, purpose, channel, subjectId, occurredAt, eventId, email?|phone?}` (erase: `emailHash`/`phoneHash` only), signed with ' +
+        'Every opt-out (withdraw, object, unsubscribe, sms-stop, erase) of a person, and a restriction of processing (restrict, GDPR art. 18) and its lifting (unrestrict), is POSTed as JSON ' +
+        '`{id, type, site, purpose, channel, subjectId, occurredAt, eventId, email?, phone?}`: the address of the channel opted out of; for restrict and unrestrict (channel null) every address the person has; ' +
+        'erase: `emailHash`/`phoneHash` only. Signed with ' +
         '`Samtykke-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. A non-2xx answer is retried with backoff for up to 24 hours. ' +
-        'The secret is returned once.',
+        '`events` limits the types sent; without it an endpoint gets every type, also types added later. The secret is returned once.',
       security: bearer,
       responses: answers(201, CreatedWebhook, 'Created; the secret is shown only now', 400, 401, 403, 404, 415),
     }),

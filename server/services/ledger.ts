@@ -16,6 +16,7 @@ import { normalizeEmail, normalizePhone } from './contact';
 import { conflict, invalidField, notFound } from './errors';
 import { buildEvidence, sealEvidence, type EvidenceInput, type RequestMeta } from './evidence';
 import { appendEvents } from './events';
+import { syncRestrictedSuppressions } from './suppressions';
 
 export const SUBJECT_EMAIL = 'subjects.email';
 export const SUBJECT_PHONE = 'subjects.phone';
@@ -290,6 +291,8 @@ async function writeConsents(w: WriteContext, items: PreparedConsent[], now: num
       args: [u.key.enc, u.key.bidx, now, u.id],
     });
   }
+  // A restricted person's new address joins the do-not-contact export at once.
+  if (subjectUpdates.length) await syncRestrictedSuppressions(tx, [...new Set(subjectUpdates.map((u) => u.id))], now);
   const toWrite = [...items.keys()].filter((i) => !outcomes[i]);
   const appended = await appendEvents(
     w,

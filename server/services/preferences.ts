@@ -40,6 +40,7 @@ import {
   type SubjectRow,
 } from './people';
 import { isSubscribable, withdrawChannel } from './subscriptions';
+import { syncRestrictedSuppressions } from './suppressions';
 import type { TokenClaims } from './tokens';
 
 export interface Person {
@@ -319,7 +320,10 @@ export async function findEmailChange(ctx: LinkContext, siteId: string, subjectI
   return row;
 }
 
-/** Applies a confirmed change: the subject's address and blind index, and a 'rectify' event. */
+/**
+ * Applies a confirmed change: the subject's address and blind index, and a 'rectify' event.
+ * A restricted person's 'restricted' suppression moves to the new address.
+ */
 export async function applyEmailChange(ctx: LinkContext, site: SiteRow, subjectId: string, changeId: string, meta: RequestMeta): Promise<EmailChangeOutcome> {
   const sourceId = await sourceIdOf(ctx, site.id, 'email-link');
   return ctx.queue.run(async (w) => {
@@ -333,17 +337,26 @@ export async function applyEmailChange(ctx: LinkContext, site: SiteRow, subjectI
     if (owner && owner.id !== subjectId) return 'taken';
     const email = ctx.crypto.decrypt(row.emailEnc, EMAIL_CHANGE_CONTEXT);
     await w.db.update(subjects).set({ emailEnc: ctx.crypto.encrypt(email, SUBJECT_EMAIL), emailBidx: row.emailBidx, updatedAt: now }).where(eq(subjects.id, subjectId));
+    const old = subject.emailBidx && subject.emailBidx !== row.emailBidx ? [{ siteId: site.id, channel: 'email' as const, bidx: subject.emailBidx }] : [];
+    await syncRestrictedSuppressions(w.tx, [subjectId], now, old);
     await w.db.delete(emailChanges).where(eq(emailChanges.subjectId, subjectId));
     await rectifyEvent(ctx, w, subject, 'email', sourceId, meta, now);
     return 'done';
   });
 }
 
+/**
+ * Restriction of processing (GDPR art. 18) and its lifting: the flag send checks read, a
+ * 'restricted' suppression per address while it lasts (so the suppression export carries
+ * it to an e-mail or SMS service) and the 'restrict' or 'unrestrict' event (which webhooks
+ * report), in one transaction.
+ */
 export async function setRestricted(ctx: LinkContext, person: Person, restricted: boolean, meta: RequestMeta): Promise<void> {
   const sourceId = await prefsSource(ctx, person.site.id);
   await withSubject(ctx, person, async (w, subject, now) => {
     if (subject.restricted === restricted) return;
     await w.db.update(subjects).set({ restricted, updatedAt: now }).where(eq(subjects.id, subject.id));
+    await syncRestrictedSuppressions(w.tx, [subject.id], now);
     await appendEvents(w, [
       {
         siteId: subject.siteId,
@@ -521,6 +534,13 @@ export async function erasePerson(ctx: LinkContext, person: Person, meta: Reques
       await enqueueMail(ctx, w, { siteId: site.id, subjectId: subject.id, kind: 'erasure', to: email, ...rendered }, now);
     }
     await eraseSubjectTx(ctx, w, subject, { suppress: true, actor: PERSON_ACTOR, note: 'erasure requested by the person', sourceId }, now);
+    // A restriction ends with the person: their 'erased' rows now block every address, and a
+    // 'restricted' row left behind would block the address for good should it come back.
+    const gone = [
+      ...(subject.emailBidx ? [{ siteId: site.id, channel: 'email' as const, bidx: subject.emailBidx }] : []),
+      ...(subject.phoneBidx ? [{ siteId: site.id, channel: 'sms' as const, bidx: subject.phoneBidx }] : []),
+    ];
+    await syncRestrictedSuppressions(w.tx, [subject.id], now, gone);
     // The DPO's record of data-subject requests (GDPR art. 17): who, never what was held.
     await appendAudit(w, site.id, { actor: PERSON_ACTOR, action: 'subject.erase', target: subject.id }, now);
   });

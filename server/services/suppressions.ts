@@ -1,15 +1,17 @@
 /**
  * A site's do-not-contact list: imported lists (the Danish Robinson list, an e-mail
- * service's bounce or complaint export) and the incremental export that keeps an e-mail
- * or SMS service in step. Rows hold only blind indexes, so they outlive erasure.
+ * service's bounce or complaint export), the rows that stand for a restriction of
+ * processing, and the incremental export that keeps an e-mail or SMS service in step.
+ * Rows hold only blind indexes, so they outlive erasure.
  */
-import type { InValue } from '@libsql/client';
+import type { InValue, Transaction } from '@libsql/client';
 import type { ServiceContext } from './context';
 import { normalizeEmail, normalizePhone } from './contact';
 import { addressColumn, csvBatches, CsvParser, guessKind, isBlank, type AddressColumn } from './csv';
 import { invalidField, notFound } from './errors';
 import { SUBJECT_EMAIL, SUBJECT_PHONE } from './ledger';
 import { EMAIL_PATTERN, PHONE_PATTERN } from '../../shared/check-api';
+import { suppressionCheckReason, type SuppressionCheckReason } from '../../shared/enums';
 
 export interface ImportOptions {
   list: string;
@@ -101,6 +103,55 @@ export async function importSuppressions(
   return report;
 }
 
+// Restriction of processing (GDPR art. 18)
+
+/** An address a person no longer has (the old one of an e-mail change, or every one on erasure). */
+export interface GoneAddress {
+  siteId: string;
+  channel: 'email' | 'sms';
+  bidx: string;
+}
+
+const DROP_RESTRICTED = "DELETE FROM suppressions WHERE site_id = ? AND channel = ? AND bidx = ? AND reason = 'restricted'";
+
+/**
+ * Keeps the 'restricted' suppressions in step with people, in the caller's transaction
+ * (the one that changes a person's restriction or addresses): a restricted person who is
+ * not erased has one row per address, e-mail (email_bidx) and SMS (phone_bidx), with no
+ * purpose and no list; anyone else has none. `gone` names addresses just given up, whose
+ * 'restricted' rows go first: a restriction follows the person, and a row left on an
+ * address no longer theirs could never be lifted. The one place for this, used wherever
+ * a restriction or an address changes: restricting and lifting it, a confirmed e-mail
+ * change, erasure, and a person gaining an address. Returns the number of rows added.
+ */
+export async function syncRestrictedSuppressions(tx: Transaction, subjectIds: readonly string[], now: number, gone: readonly GoneAddress[] = []): Promise<number> {
+  for (const g of gone) await tx.execute({ sql: DROP_RESTRICTED, args: [g.siteId, g.channel, g.bidx] });
+  let added = 0;
+  for (let i = 0; i < subjectIds.length; i += 500) {
+    const chunk = subjectIds.slice(i, i + 500);
+    const { rows } = await tx.execute({
+      sql: `SELECT site_id, email_bidx, phone_bidx, restricted, erased_at FROM subjects WHERE id IN (${chunk.map(() => '?').join(',')})`,
+      args: chunk,
+    });
+    for (const r of rows) {
+      const restricted = Number(r.restricted) === 1 && r.erased_at === null;
+      for (const [channel, bidx] of [['email', r.email_bidx], ['sms', r.phone_bidx]] as const) {
+        if (bidx === null || bidx === undefined) continue;
+        if (!restricted) {
+          await tx.execute({ sql: DROP_RESTRICTED, args: [r.site_id, channel, bidx] });
+          continue;
+        }
+        const result = await tx.execute({
+          sql: "INSERT INTO suppressions (site_id, channel, bidx, reason, list, purpose_id, created_at) VALUES (?, ?, ?, 'restricted', '', NULL, ?) ON CONFLICT DO NOTHING",
+          args: [r.site_id, channel, bidx, now],
+        });
+        added += result.rowsAffected;
+      }
+    }
+  }
+  return added;
+}
+
 export interface ExportOptions {
   channel?: 'email' | 'sms';
   since?: number;
@@ -115,7 +166,8 @@ export interface SuppressionEntry {
   channel: 'email' | 'sms';
   address: string | null;
   hash: string;
-  reason: string;
+  /** In a send check's words (unsubscribed, sms-stopped, …), not storage's. */
+  reason: SuppressionCheckReason;
   list: string | null;
   purpose: string | null;
   createdAt: string;
@@ -166,7 +218,7 @@ export async function exportSuppressions(ctx: ServiceContext, siteId: string, op
       channel: r.channel as 'email' | 'sms',
       address,
       hash: String(r.bidx),
-      reason: String(r.reason),
+      reason: suppressionCheckReason(String(r.reason)),
       list: r.list ? String(r.list) : null,
       purpose: r.purpose_id ? (purposeKeys.get(String(r.purpose_id)) ?? null) : null,
       createdAt: new Date(Number(r.created_at)).toISOString(),

@@ -1,6 +1,7 @@
 /**
  * Outbound webhooks: every opt-out (withdraw, object, unsubscribe, SMS stop, erasure) of a
- * person is told to each of the site's webhook endpoints. A delivery row is written to the
+ * person, and a restriction of processing (GDPR art. 18) and its lifting, is told to each
+ * of the site's webhook endpoints. A delivery row is written to the
  * `webhook_deliveries` outbox in the very transaction that appends the event (a hook on
  * the app's write queue, run by appendEvents), so an event and its deliveries commit
  * together or not at all, whichever flow wrote the event. A delivery loop (like the mail loop) claims due rows with
@@ -33,7 +34,11 @@ import { afterFailure, logFailure, OutboxLoop } from './outbox-loop';
 export const WEBHOOK_SECRET_CONTEXT = 'webhooks.secret';
 export const WEBHOOK_PAYLOAD_CONTEXT = 'webhook_deliveries.payload';
 
-const OPT_OUTS: ReadonlySet<string> = new Set(WEBHOOK_EVENTS);
+/** The opt-outs, and restrict and unrestrict (no opt-out, but a sender must stop and may resume). */
+const REPORTED: ReadonlySet<string> = new Set(WEBHOOK_EVENTS);
+
+/** Events about the person as a whole rather than a channel: the payload carries every address they have. */
+const WHOLE_PERSON: ReadonlySet<string> = new Set<WebhookEvent>(['restrict', 'unrestrict']);
 
 /**
  * The actor of retention's erasure of a signup never confirmed: RETENTION_ACTOR in
@@ -45,9 +50,9 @@ const RETENTION_ERASE_ACTOR = 'system:retention';
 export const CLEARED_PAYLOAD = '';
 
 /** Whether `e` is told to webhooks at all (before any endpoint's own filter). */
-function isOptOut(e: NewEvent): boolean {
-  // Cookie-banner visitors are not people we could contact: only subjects' opt-outs.
-  if (e.subjectId === null || !OPT_OUTS.has(e.action)) return false;
+function isReported(e: NewEvent): boolean {
+  // Cookie-banner visitors are not people we could contact: only subjects' events.
+  if (e.subjectId === null || !REPORTED.has(e.action)) return false;
   // A signup never confirmed that lapsed: the marketer never had that person.
   return !(e.action === 'erase' && e.actor === RETENTION_ERASE_ACTOR);
 }
@@ -87,11 +92,11 @@ export class Webhooks {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Writes the deliveries of the opt-outs among `events`, in their transaction. */
+  /** Writes the deliveries of the reported events (opt-outs, restrictions) among `events`, in their transaction. */
   async enqueue(tx: Transaction, events: readonly NewEvent[], appended: readonly AppendedEvent[]): Promise<boolean> {
     const wanted: number[] = [];
     for (let i = 0; i < events.length; i++) {
-      if (isOptOut(events[i]!)) wanted.push(i);
+      if (isReported(events[i]!)) wanted.push(i);
     }
     if (wanted.length === 0) return false;
     // Read in the transaction, not cached: an endpoint added on another instance a moment
@@ -141,6 +146,10 @@ export class Webhooks {
         if (type === 'erase') {
           if (s.email_bidx) base.emailHash = String(s.email_bidx);
           if (s.phone_bidx) base.phoneHash = String(s.phone_bidx);
+        } else if (WHOLE_PERSON.has(type)) {
+          // A restriction is of the person, not of a channel: every address they have.
+          if (s.email_enc) base.email = this.crypto.decrypt(String(s.email_enc), SUBJECT_EMAIL);
+          if (s.phone_enc) base.phone = this.crypto.decrypt(String(s.phone_enc), SUBJECT_PHONE);
         } else {
           // Only the address of the channel opted out of; none when the channel is not known.
           if (s.email_enc && channel === 'email') base.email = this.crypto.decrypt(String(s.email_enc), SUBJECT_EMAIL);

@@ -202,13 +202,20 @@ describe('preference page API', () => {
   });
 
   it('restricts processing and lifts it, one event per change', async () => {
+    const restrictedRows = async () =>
+      (await t.database.client.execute("SELECT channel, bidx, list, purpose_id FROM suppressions WHERE reason = 'restricted'")).rows.map((r) => [r.channel, r.bidx, r.list, r.purpose_id]);
     let v = await view(t, token, 'POST', '/restrict', { restricted: true });
     assert.equal(v.person.restricted, true);
+    // On the do-not-contact list while it lasts (the person has an e-mail address only), but
+    // not shown as a block the page cannot lift: the page lifts it.
+    assert.deepEqual(await restrictedRows(), [['email', t.services.crypto.blindIndex('acme', 'email', 'prefs.new@example.dk'), '', null]]);
+    assert.ok(v.purposes.every((p) => p.blocked === null));
     const count = (await subjectByEmail(t, 'prefs.new@example.dk'))!.history.length;
     v = await view(t, token, 'POST', '/restrict', { restricted: true });
     assert.equal((await subjectByEmail(t, 'prefs.new@example.dk'))!.history.length, count, 'no change, no event');
     v = await view(t, token, 'POST', '/restrict', { restricted: false });
     assert.equal(v.person.restricted, false);
+    assert.deepEqual(await restrictedRows(), []);
     assert.deepEqual((await subjectByEmail(t, 'prefs.new@example.dk'))!.history.slice(-2).map((h) => h.action), ['restrict', 'unrestrict']);
     await expectError(await me(t, token, 'POST', '/restrict', { restricted: 'yes' }), 400);
   });

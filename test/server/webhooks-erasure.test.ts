@@ -1,6 +1,7 @@
 /**
  * An erasure asked for on the preference page (POST /me/erase) reaches a webhook receiver
- * as blind-index hashes, never as an address.
+ * as blind-index hashes, never as an address; so does any delivery of theirs (such as a
+ * restriction) not made before it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { WebhookDelivery } from '../../server/services/webhooks';
 import type { WebhookPayload } from '../../shared/check-api';
 import { json, makeApp, type TestApp } from './helpers';
 import { addSmsPurpose } from './subscription-helpers';
-import { confirmedSignup, erase, subjectIdOf } from './check-flows';
+import { confirmedSignup, erase, restrict, subjectIdOf } from './check-flows';
 
 /** A webhook receiver that answers 204 and keeps what it got. */
 class Receiver {
@@ -104,6 +105,30 @@ describe('erasure on the preference page, told to a webhook', () => {
         ['sms', phoneHash],
       ],
     );
+  });
+
+  it('a restriction not yet delivered when the person is erased goes out with the hashes, not the addresses', async () => {
+    const email = 'restricted.then.gone@example.dk';
+    const phone = '+4571727374';
+    await confirmedSignup(t, email, 'e-marketing,sms-offers', { phone });
+    await restrict(t, email);
+    const pending = (await deliveries()).at(-1)!;
+    assert.deepEqual([pending.event_type, pending.status], ['restrict', 'pending']);
+    const emailHash = t.services.crypto.blindIndex('acme', 'email', email);
+    const phoneHash = t.services.crypto.blindIndex('acme', 'phone', phone);
+    const before = receiver.received.length;
+    const subjectId = await erase(t, email);
+    assert.deepEqual(await loop.runOnce(), { delivered: 2, retried: 0, failed: 0 });
+    const got = receiver.received.slice(before);
+    for (const r of got) for (const text of ['restricted.then', '@example', '71727374']) assert.doesNotMatch(r.body, new RegExp(text, 'i'));
+    const restrictPayload = got.map((r) => JSON.parse(r.body) as WebhookPayload).find((p) => p.type === 'restrict')!;
+    assert.deepEqual(
+      { ...restrictPayload, id: undefined, occurredAt: undefined, eventId: undefined },
+      { id: undefined, occurredAt: undefined, eventId: undefined, type: 'restrict', site: 'acme', purpose: null, channel: null, subjectId, emailHash, phoneHash },
+    );
+    // The restriction ended with the person: only their 'erased' hashes stay on the list.
+    const supp = await t.database.client.execute({ sql: 'SELECT reason FROM suppressions WHERE bidx IN (?, ?) ORDER BY channel', args: [emailHash, phoneHash] });
+    assert.deepEqual(supp.rows.map((r) => r.reason), ['erased', 'erased']);
   });
 
   it('a person with only an e-mail address: the e-mail hash alone', async () => {

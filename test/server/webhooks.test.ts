@@ -1,6 +1,6 @@
 /**
  * Outbound webhooks: managed per site, written to the outbox in the transaction of each
- * opt-out, signed, retried with backoff after a failure, delivered after a restart.
+ * opt-out (and restriction of processing), signed, retried with backoff after a failure, delivered after a restart.
  * A receiver runs in the test.
  */
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import { openDatabase } from '../../server/db/client';
 import { WebhookDelivery } from '../../server/services/webhooks';
 import { signInbound } from '../../server/services/sms';
 import { makeApp, type TestApp, json, expectError, TEST_SECRET } from './helpers';
-import { erase, unsubscribe } from './check-flows';
+import { erase, restrict, unsubscribe } from './check-flows';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -190,6 +190,65 @@ describe('outbound webhooks', () => {
     assert.equal(erased.email, undefined);
     assert.match(String(erased.emailHash), /^[A-Za-z0-9_-]{43}$/);
     assert.doesNotMatch(JSON.stringify(erased), /cy@example/);
+  });
+
+  it('reports restrict and unrestrict with every address the person has, like the opt-outs', async () => {
+    const w = await json<{ subjectId: string }>(
+      await t.call('POST', '/v1/sites/acme/consents', { body: { email: 'rie@example.dk', phone: '+4542424242', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 } }),
+      201,
+    );
+    const count = (await deliveries()).length;
+    await restrict(t, 'rie@example.dk');
+    let rows = await deliveries();
+    assert.deepEqual(rows.slice(count).map((r) => r.event_type), ['restrict'], 'written with the event, to the endpoint that named no events');
+    assert.doesNotMatch(String(rows.at(-1)!.payload_enc), /rie@|42424242/, 'encrypted at rest');
+    const start = receiver.received.length;
+    assert.deepEqual(await loop.runOnce(), { delivered: 1, retried: 0, failed: 0 });
+    let got = receiver.received.at(-1)!;
+    assert.ok(verify(secret, got.headers['samtykke-signature'] as string, got.body, Math.floor(clock / 1000)), 'the signature verifies');
+    assert.equal(got.headers['samtykke-event'], 'restrict');
+    const event = await t.database.client.execute("SELECT id FROM consent_events WHERE action = 'restrict' ORDER BY id DESC LIMIT 1");
+    assert.deepEqual(
+      { ...payloadOf(got), id: undefined },
+      {
+        id: undefined,
+        type: 'restrict',
+        site: 'acme',
+        purpose: null,
+        channel: null,
+        subjectId: w.subjectId,
+        occurredAt: new Date(clock).toISOString(),
+        eventId: Number(event.rows[0]!.id),
+        email: 'rie@example.dk',
+        phone: '+4542424242',
+      },
+    );
+    assert.equal((await deliveries()).at(-1)!.payload_enc, '', 'a delivered payload is not kept');
+
+    // Lifted: a sync tool may resume.
+    await restrict(t, 'rie@example.dk', false);
+    rows = await deliveries();
+    assert.equal(rows.at(-1)!.event_type, 'unrestrict');
+    assert.deepEqual(await loop.runOnce(), { delivered: 1, retried: 0, failed: 0 });
+    got = receiver.received.at(-1)!;
+    assert.equal(got.headers['samtykke-event'], 'unrestrict');
+    const p = payloadOf(got);
+    assert.deepEqual([p.type, p.purpose, p.channel, p.subjectId, p.email, p.phone], ['unrestrict', null, null, w.subjectId, 'rie@example.dk', '+4542424242']);
+    assert.equal(receiver.received.length, start + 2);
+  });
+
+  it('an endpoint naming its events gets restrict and unrestrict only when it names them', async () => {
+    const optOuts = await json<{ id: string }>(await t.call('POST', '/v1/sites/acme/webhooks', { body: { url, events: ['withdraw', 'erase'] } }), 201);
+    const restrictions = await json<{ id: string; events: string[] }>(await t.call('POST', '/v1/sites/acme/webhooks', { body: { url, events: ['restrict', 'unrestrict'] } }), 201);
+    assert.deepEqual(restrictions.events, ['restrict', 'unrestrict']);
+    await expectError(await t.call('POST', '/v1/sites/acme/webhooks', { body: { url, events: ['rectify'] } }), 400);
+    await record({ email: 'rut@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 });
+    const count = (await deliveries()).length;
+    await restrict(t, 'rut@example.dk');
+    const { rows } = await t.database.client.execute({ sql: 'SELECT webhook_id, event_type FROM webhook_deliveries ORDER BY created_at, rowid LIMIT -1 OFFSET ?', args: [count] });
+    assert.deepEqual(rows.map((r) => [r.webhook_id, r.event_type]).sort(), [[hookId, 'restrict'], [restrictions.id, 'restrict']].sort());
+    assert.equal((await loop.runOnce()).delivered, 2);
+    for (const id of [optOuts.id, restrictions.id]) assert.equal((await t.call('DELETE', `/v1/sites/acme/webhooks/${id}`)).status, 204);
   });
 
   it('a filtered endpoint gets only its types; a removed one nothing', async () => {
