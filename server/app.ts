@@ -59,6 +59,12 @@ export interface AppOptions {
   trustProxy?: number;
   /** CHECK_WORKERS: worker threads for bulk and CSV send checks (default: one per spare core, at most 3). */
   checkWorkers?: number;
+  /**
+   * CHECK_INDEX: answer send checks from the in-memory check index (check-index.ts), built in
+   * the background on a purpose's first check. 'await': the first check waits for it (tests).
+   * Default off here (a one-shot CLI run would not gain); the server turns it on.
+   */
+  checkIndex?: boolean | 'await';
   /** WEBHOOK_ALLOW_PRIVATE (development and tests only): webhook endpoints may be http and loopback/private addresses. */
   webhookAllowPrivate?: boolean;
 }
@@ -71,6 +77,7 @@ export interface Services extends ServiceContext {
   /** Reverse proxies whose X-Forwarded-For entries are believed (0: the socket's peer is the client). */
   trustProxy: number;
   checkWorkers: number | undefined;
+  checkIndex: boolean | 'await';
   /** Outbound webhooks: the outbox hook on the ledger and the delivery loop's wake-up. */
   webhooks: Webhooks;
 }
@@ -82,7 +89,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_PUBLIC_URL = 'http://localhost:8787';
 
 export function createServices(
-  options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl' | 'smtpUrl' | 'mailFrom' | 'log' | 'trustProxy' | 'checkWorkers' | 'webhookAllowPrivate'>,
+  options: Pick<AppOptions, 'database' | 'secret' | 'now' | 'publicUrl' | 'smtpUrl' | 'mailFrom' | 'log' | 'trustProxy' | 'checkWorkers' | 'checkIndex' | 'webhookAllowPrivate'>,
 ): Services {
   const now = options.now ?? Date.now;
   const queue = new WriteQueue(options.database.writer);
@@ -99,7 +106,7 @@ export function createServices(
   context.catalog.onInvalidate((siteId) => cookieConfigs.invalidate(siteId));
   const publicUrl = (options.publicUrl ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '');
   const webhooks = new Webhooks(crypto, queue, options.database.db, { allowPrivateTargets: options.webhookAllowPrivate ?? false });
-  return { ...context, database: options.database, cookieConfigs, publicUrl, webhooks, trustProxy: options.trustProxy ?? 0, checkWorkers: options.checkWorkers };
+  return { ...context, database: options.database, cookieConfigs, publicUrl, webhooks, trustProxy: options.trustProxy ?? 0, checkWorkers: options.checkWorkers, checkIndex: options.checkIndex ?? false };
 }
 
 export function createApp(options: AppOptions) {

@@ -24,6 +24,8 @@ export interface Config {
   trustProxy: number;
   /** CHECK_WORKERS: worker threads for bulk and CSV send checks (undefined: one per spare core, at most 3). */
   checkWorkers: number | undefined;
+  /** CHECK_INDEX: send checks answered from memory (on, the default) or always by the database (off). */
+  checkIndex: boolean;
   /** WEBHOOK_ALLOW_PRIVATE (development only): webhook endpoints may be http and loopback/private addresses. Absent: false. */
   webhookAllowPrivate?: boolean;
 }
@@ -78,6 +80,7 @@ const EnvSchema = v.object({
   CHECK_WORKERS: v.optional(
     v.pipe(v.string(), v.regex(/^\d{1,2}$/, 'must be a number of worker threads, 0–16'), v.transform(Number), v.maxValue(16, 'must be at most 16')),
   ),
+  CHECK_INDEX: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
   WEBHOOK_ALLOW_PRIVATE: v.optional(v.picklist(['true', 'false'], 'must be true or false')),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.regex(MAIL_FROM, 'must be an address, e.g. no-reply@example.com or "Example <no-reply@example.com>"')), DEFAULT_MAIL_FROM),
 });
@@ -123,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     mailFrom: e.MAIL_FROM,
     trustProxy: e.TRUST_PROXY,
     checkWorkers: e.CHECK_WORKERS,
+    checkIndex: e.CHECK_INDEX === 'on',
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
   };
 }

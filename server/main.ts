@@ -30,6 +30,7 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
     trustProxy: config.trustProxy,
     webhookAllowPrivate: config.webhookAllowPrivate,
     checkWorkers: config.checkWorkers,
+    checkIndex: config.checkIndex,
   });
   // A port in use (or not ours to take) rejects, instead of crashing on an unhandled 'error' event.
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {

@@ -223,6 +223,22 @@ export const suppressions = sqliteTable(
   ],
 );
 
+/**
+ * What changed for send checks, written only by triggers (migration 0007) on subjects,
+ * consent_states and suppressions, so every writer (this process, another instance, the
+ * CLI) is seen. The in-memory check index (services/check-index.ts) replays it to stay
+ * exact. `kind` s: a subject (a = id, b and c = its e-mail and phone blind index before
+ * the change); c: a consent state (a = subject id, b = purpose id); x: the suppressions of
+ * an address (a = site, b = channel, c = blind index). Trimmed by the retention job.
+ */
+export const checkChanges = sqliteTable('check_changes', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  kind: text('kind').notNull(),
+  a: text('a'),
+  b: text('b'),
+  c: text('c'),
+});
+
 /** Outbound webhook endpoints of a site, told of every opt-out. */
 export const webhooks = sqliteTable('webhooks', {
   id: text('id').primaryKey(),

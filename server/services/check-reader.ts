@@ -29,7 +29,15 @@ interface NativeDatabase {
 }
 type NativeConstructor = new (path: string, options?: { timeout?: number }) => NativeDatabase;
 
+/** Synchronous reads, on a local database file only (the checks' own connection). */
+export interface SyncReader {
+  json(sql: string, args: (string | number | null)[]): string;
+  row(sql: string, args: (string | number | null)[]): readonly unknown[] | undefined;
+}
+
 export interface CheckReader {
+  /** The same reads, answered within the caller's turn; only on a local database file. */
+  readonly sync?: SyncReader;
   /**
    * One JSON text for `sql` with `args` (the first column of its only row). `heavy`: a
    * lookup of many keys, which may run on a worker thread, in parallel with others.
@@ -95,6 +103,10 @@ class PooledReader implements CheckReader {
 class NativeReader implements CheckReader {
   readonly #statements = new Map<string, NativeStatement>();
   #workers: WorkerPool | undefined;
+  readonly sync: SyncReader = {
+    json: (sql, args) => String(this.#statement(sql).get(...args)?.[0] ?? '[]'),
+    row: (sql, args) => this.#statement(sql).get(...args),
+  };
   constructor(
     readonly connection: NativeDatabase,
     private readonly client: Client,

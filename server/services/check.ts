@@ -25,12 +25,13 @@
  * electronic marketing needs prior consent (Danish marketing act §10).
  */
 import * as v from 'valibot';
-import { basisNeedsConsent, type Channel, type CheckReason, type LegalBasis } from '../../shared/enums';
+import { basisNeedsConsent, suppressionCheckReason, type Channel, type CheckReason, type LegalBasis } from '../../shared/enums';
 import { BulkContact, EMAIL_PATTERN, PHONE_PATTERN, SUBJECT_ID_PATTERN } from '../../shared/check-api';
 import type { CatalogPurpose, SiteCatalog } from './catalog';
 import type { ServiceContext } from './context';
 import { normalizeEmail, normalizePhone } from './contact';
 import { AppError, invalidField, notFound } from './errors';
+import { checkIndexFor, type CheckIndex } from './check-index';
 import { checkReader, type CheckReader } from './check-reader';
 import { addressColumn, csvBatches, csvLine, CsvParser, guessKind, isBlank, type AddressColumn, type CsvRecord } from './csv';
 
@@ -150,6 +151,8 @@ interface SubjectRow {
   action: string | null;
   /** The person's blind index on the purpose's channel, when that is not the channel asked about. */
   own: string | null;
+  /** Has a consent state other than pending (looked up for purposes not based on consent only). */
+  known: boolean;
 }
 
 interface SuppressionRow {
@@ -166,14 +169,21 @@ export const CHUNK = 10_000;
 
 type SubjectColumn = 'email_bidx' | 'phone_bidx' | 'id';
 
+/** Whether the person is on record beyond an unconfirmed signup: a consent state that is not pending, for any purpose. */
+const KNOWN_SQL = "EXISTS (SELECT 1 FROM consent_states k WHERE k.subject_id = s.id AND k.status <> 'pending')";
+
 const subjectSqlCache = new Map<string, string>();
-/** People by `by` (one JSON array of keys, ?3), with their state for the purpose (?1) on the site (?2); one JSON text back. */
-function subjectSql(by: SubjectColumn, own: 'email_bidx' | 'phone_bidx' | null): string {
-  const cacheKey = `${by}:${own}`;
+/**
+ * People by `by` (one JSON array of keys, ?3), with their state for the purpose (?1) on
+ * the site (?2), their address on the purpose's channel (`own`) and (`known`) whether
+ * they are on record beyond an unconfirmed signup; one JSON text back.
+ */
+function subjectSql(by: SubjectColumn, own: 'email_bidx' | 'phone_bidx' | null, known: boolean): string {
+  const cacheKey = `${by}:${own}:${known}`;
   let sql = subjectSqlCache.get(cacheKey);
   if (!sql) {
     sql =
-      `SELECT json_group_array(json_array(j.key, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action${own ? `, s.${own}` : ''}))` +
+      `SELECT json_group_array(json_array(j.key, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action, ${own ? `s.${own}` : 'NULL'}, ${known ? KNOWN_SQL : 'NULL'}))` +
       ` FROM json_each(?3) j JOIN subjects s ON s.site_id = ?2 AND s.${by} = j.value` +
       ' LEFT JOIN consent_states cs ON cs.subject_id = s.id AND cs.purpose_id = ?1' +
       " LEFT JOIN consent_events e ON e.id = cs.event_id AND cs.status = 'withdrawn'";
@@ -189,7 +199,7 @@ const SUPPRESSION_SQL =
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-type SubjectTuple = [number, number, number | null, string | null, number | null, string | null, string | null, string | null, string?];
+type SubjectTuple = [number, number, number | null, string | null, number | null, string | null, string | null, string | null, string | null, number | null];
 type SuppressionTuple = [number, number, string, string, string | null, number];
 
 /** Keys from which a lookup goes to the worker threads (fewer are not worth the messages). */
@@ -212,7 +222,7 @@ async function inChunks(reader: CheckReader, keys: string[], lookup: (chunk: str
 }
 
 function subjectsBy(reader: CheckReader, plan: CheckPlan, by: SubjectColumn, own: 'email_bidx' | 'phone_bidx' | null, keys: string[], into: Map<string, SubjectRow>) {
-  const sql = subjectSql(by, own);
+  const sql = subjectSql(by, own, !plan.needsConsent);
   return inChunks(reader, keys, async (chunk, heavy) => {
     const rows = JSON.parse(await reader.json(sql, [plan.purpose.id, plan.siteId, JSON.stringify(chunk)], heavy)) as SubjectTuple[];
     for (const r of rows) {
@@ -224,7 +234,8 @@ function subjectsBy(reader: CheckReader, plan: CheckPlan, by: SubjectColumn, own
         wordingVersionId: r[5],
         sourceId: r[6],
         action: r[7],
-        own: r[8] ?? null,
+        own: r[8],
+        known: Number(r[9]) === 1,
       });
     }
   });
@@ -243,15 +254,6 @@ function suppressionsBy(reader: CheckReader, plan: CheckPlan, channel: 'email' |
   });
 }
 
-const SUPPRESSION_REASON: Record<string, CheckReason> = {
-  unsubscribe: 'unsubscribed',
-  'sms-stop': 'sms-stopped',
-  bounced: 'bounced',
-  complained: 'complained',
-  listed: 'listed',
-  erased: 'erased',
-};
-
 /** Timestamps repeat (a list imported at once, a campaign's grants): remember the last one formatted. */
 let lastMs: number | null = null;
 let lastIso: string | null = null;
@@ -266,7 +268,7 @@ const iso = (ms: number | null) => {
 const blocked = (reason: CheckReason, since: number | null): Verdict => ({ allowed: false, reason, since: iso(since), wordingVersion: null, source: null });
 
 /** A verdict from the person's state for the purpose. */
-function fromState(plan: CheckPlan, state: SubjectRow, allowed: boolean, reason: CheckReason): Verdict {
+function fromState(plan: CheckPlan, state: Omit<SubjectRow, 'own'>, allowed: boolean, reason: CheckReason): Verdict {
   return {
     allowed,
     reason,
@@ -277,7 +279,7 @@ function fromState(plan: CheckPlan, state: SubjectRow, allowed: boolean, reason:
 }
 
 /** The decision, from what is on record (see the precedence at the top of this file). */
-export function decide(plan: CheckPlan, subject: SubjectRow | undefined, suppressions: SuppressionRow[]): Verdict {
+export function decide(plan: CheckPlan, subject: Omit<SubjectRow, 'own'> | undefined, suppressions: SuppressionRow[], reachable = true): Verdict {
   let erased: SuppressionRow | undefined;
   let best: SuppressionRow | undefined;
   for (const s of suppressions) {
@@ -298,7 +300,7 @@ export function decide(plan: CheckPlan, subject: SubjectRow | undefined, suppres
   if (erased) return blocked('erased', erased.createdAt);
   if (subject?.restricted) return blocked('restricted', null);
   if (best) {
-    const verdict = blocked(SUPPRESSION_REASON[best.reason] ?? 'listed', best.createdAt);
+    const verdict = blocked(suppressionCheckReason(best.reason), best.createdAt);
     if (best.list) verdict.list = best.list;
     return verdict;
   }
@@ -308,25 +310,78 @@ export function decide(plan: CheckPlan, subject: SubjectRow | undefined, suppres
     if (state.status === 'withdrawn') {
       return fromState(plan, state, false, state.action === 'unsubscribe' ? 'unsubscribed' : state.action === 'sms-stop' ? 'sms-stopped' : 'withdrawn');
     }
-    if (plan.needsConsent) {
-      return state.status === 'granted'
-        ? fromState(plan, state, true, 'consented')
-        : state.status === 'pending'
-          ? fromState(plan, state, false, 'pending-confirmation')
-          : fromState(plan, state, false, 'no-consent');
-    }
-    return state.status === 'granted' ? fromState(plan, state, true, 'legal-basis') : { allowed: true, reason: 'legal-basis', since: null, wordingVersion: null, source: null };
+    if (state.status === 'pending') return fromState(plan, state, false, 'pending-confirmation');
+    // Nothing blocks. Allowed only on a channel we can vouch for: an SMS purpose checked by
+    // e-mail needs the person's number on record (its STOP would otherwise go unseen).
+    if (!reachable) return NO_CONSENT;
+    if (state.status === 'granted') return fromState(plan, state, true, plan.needsConsent ? 'consented' : 'legal-basis');
+    if (plan.needsConsent) return fromState(plan, state, false, 'no-consent');
   }
-  if (plan.needsConsent) return { allowed: false, reason: 'no-consent', since: null, wordingVersion: null, source: null };
-  return { allowed: true, reason: 'legal-basis', since: null, wordingVersion: null, source: null };
+  if (plan.needsConsent || !reachable) return NO_CONSENT;
+  // Another basis than consent: the person must be on record beyond an unconfirmed signup.
+  return subject?.known ? { allowed: true, reason: 'legal-basis', since: null, wordingVersion: null, source: null } : NO_CONSENT;
 }
+
+const NO_CONSENT: Readonly<Verdict> = Object.freeze({ allowed: false, reason: 'no-consent', since: null, wordingVersion: null, source: null });
 
 const SUPPRESSION_CHANNEL = { email: 'email', phone: 'sms', subjectId: undefined } as const;
 const OWN_COLUMN = { email: 'email_bidx', sms: 'phone_bidx' } as const;
 
+/** What check.ts reads of the full services (the HTTP app, the CLI), when present. */
+type CheckContext = ServiceContext & { database?: { url: string }; checkWorkers?: number; checkIndex?: boolean | 'await' };
+
+/** The in-memory index of the plan's (site, purpose), brought up to date; undefined when checks must read the database. */
+async function usableIndex(ctx: CheckContext, reader: CheckReader, plan: CheckPlan): Promise<CheckIndex | undefined> {
+  if (!ctx.checkIndex) return undefined;
+  const index = checkIndexFor(reader, plan.siteId, plan.purpose.id, !plan.needsConsent);
+  if (!index) return undefined;
+  if (ctx.checkIndex === 'await' && !index.ready) await index.build();
+  return index.refresh() ? index : undefined;
+}
+
+/** The verdict for one address from the index (refreshed in this turn). */
+function fromIndex(index: CheckIndex, plan: CheckPlan, contact: { kind: 'email' | 'phone'; bidx: string }): Verdict {
+  const found = index.lookup(SUPPRESSION_CHANNEL[contact.kind], contact.bidx, plan.channel === 'email' || plan.channel === 'sms' ? plan.channel : undefined);
+  return decide(plan, found.subject, found.suppressions, found.reachable);
+}
+
+/**
+ * Builds the in-memory index of (site, purpose) now, instead of on its first check (the
+ * benchmark, and a deployment that wants it warm). False when checks read the database.
+ */
+export async function warmCheckIndex(ctx: ServiceContext, siteId: string, purposeKey: string): Promise<boolean> {
+  const plan = await checkPlan(ctx, siteId, purposeKey);
+  if (!(ctx as CheckContext).checkIndex) return false;
+  const index = checkIndexFor(checkReader(ctx as CheckContext), plan.siteId, plan.purpose.id, !plan.needsConsent);
+  if (!index) return false;
+  if (!index.ready) await index.build();
+  return index.ready;
+}
+
 /** Checks prepared contacts; answers in input order. */
 export async function checkPrepared(ctx: ServiceContext, plan: CheckPlan, contacts: PreparedContact[]): Promise<CheckResult[]> {
-  const reader = checkReader(ctx as ServiceContext & { database?: { url: string }; checkWorkers?: number });
+  const reader = checkReader(ctx as CheckContext);
+  const index = await usableIndex(ctx as CheckContext, reader, plan);
+  if (!index) return checkFromDatabase(reader, plan, contacts);
+  // Synchronously, in one turn: every answer reflects the same moment.
+  const results: CheckResult[] = new Array(contacts.length);
+  let byId: number[] | undefined;
+  for (let i = 0; i < contacts.length; i++) {
+    const c = contacts[i]!;
+    if ('error' in c) results[i] = c;
+    else if (c.kind === 'subjectId') (byId ??= []).push(i);
+    else results[i] = fromIndex(index, plan, c);
+  }
+  // Subject ids are not indexed (erased people have no address left to index them by).
+  if (byId) {
+    const answers = await checkFromDatabase(reader, plan, byId.map((i) => contacts[i]!));
+    byId.forEach((i, k) => (results[i] = answers[k]!));
+  }
+  return results;
+}
+
+/** Checks prepared contacts by reading the database; answers in input order. */
+async function checkFromDatabase(reader: CheckReader, plan: CheckPlan, contacts: PreparedContact[]): Promise<CheckResult[]> {
   const keys = { email: new Set<string>(), phone: new Set<string>(), subjectId: new Set<string>() };
   for (const c of contacts) {
     if ('error' in c) continue;
@@ -382,7 +437,8 @@ export async function checkPrepared(ctx: ServiceContext, plan: CheckPlan, contac
       const more = suppressions.get(`${purposeChannel}\0${s.own}`);
       if (more) found = found.length ? [...found, ...more] : more;
     }
-    results[i] = decide(plan, s, found);
+    const cross = purposeChannel !== undefined && SUPPRESSION_CHANNEL[c.kind] !== purposeChannel;
+    results[i] = decide(plan, s, found, !cross || !s || s.own !== null);
   }
   return results;
 }
@@ -393,13 +449,14 @@ const singleSqlCache = new Map<string, string>();
  * the purpose (?1) on the site (?2), and the address's suppressions on its channel (?4)
  * as JSON. Always one row; its first column is null when no one has the address.
  */
-function singleSql(by: 'email_bidx' | 'phone_bidx', own: 'email_bidx' | 'phone_bidx' | null): string {
-  const cacheKey = `${by}:${own}`;
+function singleSql(by: 'email_bidx' | 'phone_bidx', own: 'email_bidx' | 'phone_bidx' | null, known: boolean): string {
+  const cacheKey = `${by}:${own}:${known}`;
   let sql = singleSqlCache.get(cacheKey);
   if (!sql) {
     sql =
       `SELECT s.id, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action, ${own ? `s.${own}` : 'NULL'},` +
-      ' (SELECT json_group_array(json_array(x.id, x.reason, x.list, x.purpose_id, x.created_at)) FROM suppressions x WHERE x.site_id = ?2 AND x.channel = ?4 AND x.bidx = ?3)' +
+      ' (SELECT json_group_array(json_array(x.id, x.reason, x.list, x.purpose_id, x.created_at)) FROM suppressions x WHERE x.site_id = ?2 AND x.channel = ?4 AND x.bidx = ?3),' +
+      ` ${known ? KNOWN_SQL : 'NULL'}` +
       ` FROM (SELECT 1) LEFT JOIN subjects s ON s.site_id = ?2 AND s.${by} = ?3` +
       ' LEFT JOIN consent_states cs ON cs.subject_id = s.id AND cs.purpose_id = ?1' +
       " LEFT JOIN consent_events e ON e.id = cs.event_id AND cs.status = 'withdrawn'";
@@ -410,12 +467,14 @@ function singleSql(by: 'email_bidx' | 'phone_bidx', own: 'email_bidx' | 'phone_b
 
 /** A single e-mail address or phone number: one statement (two when the person's address on another channel must be looked at too). */
 async function checkSingle(ctx: ServiceContext, plan: CheckPlan, contact: { kind: 'email' | 'phone'; bidx: string }): Promise<Verdict> {
-  const reader = checkReader(ctx as ServiceContext & { database?: { url: string }; checkWorkers?: number });
+  const reader = checkReader(ctx as CheckContext);
+  const index = await usableIndex(ctx as CheckContext, reader, plan);
+  if (index) return fromIndex(index, plan, contact);
   const purposeChannel = plan.channel === 'email' || plan.channel === 'sms' ? plan.channel : undefined;
   const channel = SUPPRESSION_CHANNEL[contact.kind];
   const own = purposeChannel && channel !== purposeChannel ? OWN_COLUMN[purposeChannel] : null;
   const by = contact.kind === 'email' ? 'email_bidx' : 'phone_bidx';
-  const r = await reader.row(singleSql(by, own), [plan.purpose.id, plan.siteId, contact.bidx, channel]);
+  const r = await reader.row(singleSql(by, own, !plan.needsConsent), [plan.purpose.id, plan.siteId, contact.bidx, channel]);
   if (!r) throw new Error('the check statement returned no row');
   const subject: SubjectRow | undefined =
     r[0] === null || r[0] === undefined
@@ -429,6 +488,7 @@ async function checkSingle(ctx: ServiceContext, plan: CheckPlan, contact: { kind
           sourceId: r[6] as string | null,
           action: r[7] as string | null,
           own: (r[8] as string | null) ?? null,
+          known: Number(r[10]) === 1,
         };
   const found: SuppressionRow[] = (JSON.parse(String(r[9] ?? '[]')) as [number, string, string, string | null, number][]).map((x) => ({
     id: x[0],
@@ -443,7 +503,7 @@ async function checkSingle(ctx: ServiceContext, plan: CheckPlan, contact: { kind
     await suppressionsBy(reader, plan, purposeChannel, [subject.own], more);
     found.push(...(more.get(`${purposeChannel}\0${subject.own}`) ?? []));
   }
-  return decide(plan, subject, found);
+  return decide(plan, subject, found, own === null || !subject || subject.own !== null);
 }
 
 export interface CheckAnswer extends Verdict {

@@ -7,17 +7,20 @@
  *                        and since the previous `rss`; not getrusage's maxrss, which on Linux keeps the
  *                        forking parent's peak, here the seeding process's, across exec)
  *   ← { type: 'cpu' }   → { type: 'cpu', userMs, systemMs }  (this process so far, all threads)
+ *   ← { type: 'warm', site, purpose } → { type: 'warm', ready, seconds }  (builds the check index of the purpose)
  *   ← { type: 'stop' }  → exits after closing
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { loadConfig } from '../../server/config';
 import { startServer } from '../../server/main';
+import { warmCheckIndex } from '../../server/services/check';
 
 export type CheckServerMessage =
   | { type: 'ready'; url: string; bareUrl: string }
   | { type: 'rss'; maxRssMb: number; rssMb: number; phaseMaxRssMb: number }
-  | { type: 'cpu'; userMs: number; systemMs: number };
+  | { type: 'cpu'; userMs: number; systemMs: number }
+  | { type: 'warm'; ready: boolean; seconds: number };
 
 const send = (message: CheckServerMessage) => process.send!(message);
 
@@ -52,6 +55,10 @@ async function main() {
     } else if (message.type === 'cpu') {
       const { user, system } = process.cpuUsage();
       send({ type: 'cpu', userMs: user / 1000, systemMs: system / 1000 });
+    } else if (message.type === 'warm') {
+      const { site, purpose } = message as unknown as { site: string; purpose: string };
+      const t0 = performance.now();
+      void warmCheckIndex(running.services, site, purpose).then((ready) => send({ type: 'warm', ready, seconds: (performance.now() - t0) / 1000 }));
     } else if (message.type === 'stop') {
       bareServer.close();
       void running.close().then(() => process.exit(0));

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHECK_REASONS } from '../../shared/enums';
 import { CsvParser } from '../../server/services/csv';
-import { makeApp, type TestApp, json, expectError, ISO } from './helpers';
+import { makeApp, type TestApp, json, expectError, ISO, TEST_SECRET } from './helpers';
 import { confirmedSignup, confirmLink, erase, importList, inboundSms, oneClick, pendingSignup, restrict, subjectIdOf, toggle, unsubscribe } from './check-flows';
 import { fullMails, pathOf, request } from './subscription-helpers';
 
@@ -30,7 +30,8 @@ interface Bulk {
 
 type Contact = { email: string } | { phone: string };
 
-describe('send checks', () => {
+// Answered from the in-memory index (as the server does) and straight from the database.
+for (const checkIndex of ['await', false] as const) describe(`send checks (${checkIndex ? 'in-memory index' : 'database'})`, () => {
   let t: TestApp;
   let checkKey: string;
   let writeKey: string;
@@ -71,13 +72,16 @@ describe('send checks', () => {
     return one;
   };
   const seen = new Set<string>();
+  /** Every (purpose, contact) checked, for the comparison of index and database at the end. */
+  const asked: [string, Contact][] = [];
   const check = async (purpose: string, c: Contact, reason: string, allowed = false) => {
     seen.add(reason);
+    asked.push([purpose, c]);
     return expectAll(purpose, c, reason, allowed);
   };
 
   before(async () => {
-    t = await makeApp();
+    t = await makeApp({ app: { checkIndex } });
     const makeKey = async (name: string, scopes: string[]) =>
       (await json<{ secret: string }>(await t.call('POST', '/v1/sites/acme/keys', { body: { name, scopes } }), 201)).secret;
     checkKey = await makeKey('checker', ['check']);
@@ -122,10 +126,12 @@ describe('send checks', () => {
       await check('newsletter', { email: 'yes@example.dk' }, 'no-consent');
     });
 
-    it('legal-basis: a purpose on contract needs no grant, for strangers and customers alike', async () => {
+    it('legal-basis: a purpose on contract needs no grant, but a person on record beyond an unconfirmed signup', async () => {
       await check('sales-and-service', { email: 'other-purpose@example.dk' }, 'legal-basis', true);
-      await check('sales-and-service', { email: 'stranger2@example.dk' }, 'legal-basis', true);
       await check('sales-and-service', { email: 'yes@example.dk' }, 'legal-basis', true);
+      // Nobody on record, or only an unconfirmed signup: nothing vouches for a relationship.
+      await check('sales-and-service', { email: 'stranger2@example.dk' }, 'no-consent');
+      await check('sales-and-service', { email: 'pending@example.dk' }, 'no-consent');
     });
 
     it('withdrawn and objected, through the consents API', async () => {
@@ -256,6 +262,15 @@ describe('send checks', () => {
       assert.equal((await single('e-marketing', { email: 'both@example.dk' })).reason, 'listed');
       await erase(t, 'both@example.dk');
       assert.equal((await single('e-marketing', { email: 'both@example.dk' })).reason, 'erased');
+    });
+
+    it('an SMS purpose checked by e-mail needs the person’s number on record (its STOP could not be seen otherwise)', async () => {
+      await record({ email: 'nophone@example.dk', purpose: 'sms-offers', action: 'grant', wordingVersion: 1 });
+      assert.deepEqual(await bulk('sms-offers', [{ email: 'nophone@example.dk' }]).then((b) => b.results[0]), { allowed: false, reason: 'no-consent', since: null, wordingVersion: null, source: null });
+      assert.equal((await single('sms-offers', { email: 'nophone@example.dk' })).reason, 'no-consent');
+      await record({ email: 'nophone@example.dk', phone: '+4531313131', purpose: 'sms-offers', action: 'grant', wordingVersion: 1 });
+      assert.equal((await single('sms-offers', { email: 'nophone@example.dk' })).reason, 'consented');
+      assert.equal((await single('sms-offers', { phone: '31313131' })).reason, 'consented');
     });
 
     it('a phone number checked for an e-mail purpose finds the person’s e-mail state', async () => {
@@ -412,5 +427,33 @@ describe('send checks', () => {
       assert.equal(out.length, 60_001);
       assert.deepEqual(out[60_000], ['person59999@example.dk', 'false', 'no-consent']);
     });
+  });
+  it('a freshly built index, the running one and the database agree on everyone checked above', async () => {
+    const { openDatabase } = await import('../../server/db/client');
+    const { createApp } = await import('../../server/app');
+    const apps = [];
+    for (const mode of ['await', false] as const) {
+      const database = await openDatabase({ url: `file:${t.file}` });
+      apps.push({ database, app: createApp({ database, secret: TEST_SECRET, checkIndex: mode }).app });
+    }
+    try {
+      assert.ok(asked.length > 30);
+      const body = (purpose: string) => ({ purpose, contacts: asked.filter(([p]) => p === purpose).map(([, c]) => c) });
+      for (const purpose of new Set(asked.map(([p]) => p))) {
+        const answers = [];
+        for (const a of [t.app, ...apps.map((x) => x.app)]) {
+          const res = await a.request('/v1/sites/acme/check', {
+            method: 'POST',
+            headers: { authorization: `Bearer ${checkKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body(purpose)),
+          });
+          answers.push((await json<Bulk>(res, 200)).results);
+        }
+        assert.deepEqual(answers[1], answers[0], `${purpose}: fresh index vs running index`);
+        assert.deepEqual(answers[2], answers[0], `${purpose}: database vs running index`);
+      }
+    } finally {
+      for (const { database } of apps) database.close();
+    }
   });
 });

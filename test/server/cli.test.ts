@@ -296,7 +296,7 @@ describe('samtykke CLI on one database', () => {
 
   it('retention run --json deletes nothing that is still within its time', async () => {
     const run = await cli(['retention', 'run', '--json'], { cwd: dir, env });
-    assert.deepEqual(oneJson(run), { idempotencyKeys: 0, mail: 0, webhookDeliveries: 0, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
+    assert.deepEqual(oneJson(run), { idempotencyKeys: 0, mail: 0, webhookDeliveries: 0, smsMessages: 0, checkChanges: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
   });
 
   it('backup FILE --json writes a normal, complete database and refuses an existing file', async () => {

@@ -31,14 +31,15 @@ export async function tempDir(prefix = 'samtykke-test-'): Promise<string> {
 }
 
 export async function makeApp(
-  options: { now?: () => number; site?: string; app?: Pick<AppOptions, 'smtpUrl' | 'mailFrom' | 'devOutbox' | 'log' | 'trustProxy' | 'webhookAllowPrivate'> } = {},
+  options: { now?: () => number; site?: string; app?: Pick<AppOptions, 'smtpUrl' | 'mailFrom' | 'devOutbox' | 'log' | 'trustProxy' | 'webhookAllowPrivate' | 'checkIndex'> } = {},
 ): Promise<TestApp> {
   const dir = await tempDir();
   const file = join(dir, 'test.db');
   const database = await openDatabase({ url: `file:${file}` });
   await migrate(database);
   // Test receivers listen on http://127.0.0.1: the development escape hatch (WEBHOOK_ALLOW_PRIVATE).
-  const { app, services } = createApp({ database, secret: TEST_SECRET, now: options.now, webhookAllowPrivate: true, ...options.app });
+  // Send checks from the in-memory index, as the server does (the first check of a purpose waits for it here).
+  const { app, services } = createApp({ database, secret: TEST_SECRET, now: options.now, webhookAllowPrivate: true, checkIndex: 'await', ...options.app });
   const { key } = await createSite(createServices({ database, secret: TEST_SECRET, now: options.now }), { id: options.site ?? 'acme', name: 'Acme' }, 'test', { name: 'admin' });
   const adminKey = key!.secret;
   return {

@@ -444,9 +444,9 @@ describe('mail at rest and retention', () => {
     await copy('old-failed', 'failed', 9, 'NULL');
     c.t += MAIL_TTL_MS - 1;
     const recent = await enqueue(t, MESSAGE, c.t);
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0, webhookDeliveries: 0, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0, webhookDeliveries: 0, smsMessages: 0, checkChanges: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
     c.t += 2;
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 3, webhookDeliveries: 0, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 3, webhookDeliveries: 0, smsMessages: 0, checkChanges: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
     const left = await t.database.client.execute('SELECT id FROM mail_outbox ORDER BY id');
     assert.deepEqual(left.rows.map((r) => r.id).sort(), ['old-pending', recent].sort());
   });

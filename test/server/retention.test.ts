@@ -21,9 +21,9 @@ describe('retention', () => {
     assert.equal((await post('k-old', 'old@example.dk')).status, 201);
     now += IDEMPOTENCY_TTL_MS - 1000;
     assert.equal((await post('k-new', 'new@example.dk')).status, 201);
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0, webhookDeliveries: 0, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 0, mail: 0, webhookDeliveries: 0, smsMessages: 0, checkChanges: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
     now += 2000;
-    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 1, mail: 0, webhookDeliveries: 0, smsMessages: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
+    assert.deepEqual(await runRetention(t.services), { idempotencyKeys: 1, mail: 0, webhookDeliveries: 0, smsMessages: 0, checkChanges: 0, expiredSignups: 0, erasedUnconfirmed: 0, emailChanges: 0 });
     const { rows } = await t.database.client.execute('SELECT key FROM idempotency_keys ORDER BY key');
     assert.deepEqual(rows.map((r) => r.key), ['k-new']);
     const retry = await post('k-old', 'old@example.dk');

@@ -1,0 +1,102 @@
+/**
+ * The send checks' in-memory index (services/check-index.ts) stays exact: what another
+ * instance (a second connection to the same file) writes is answered by the very next
+ * check, and an index whose change log was trimmed past it gives way to the database
+ * until it is rebuilt. (check.test.ts runs every reason through the index and the
+ * database alike and compares them with a freshly built index.)
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createApp } from '../../server/app';
+import { openDatabase, type Database } from '../../server/db/client';
+import { checkPlan } from '../../server/services/check';
+import { checkIndexFor } from '../../server/services/check-index';
+import { checkReader } from '../../server/services/check-reader';
+import { json, makeApp, TEST_SECRET, type TestApp } from './helpers';
+
+describe('check index', () => {
+  let t: TestApp;
+  let other: { database: Database; call: (method: string, path: string, body?: string | object, type?: string) => Promise<Response> };
+  let checkKey: string;
+
+  const verdict = async (email: string, purpose = 'e-marketing') =>
+    json<{ allowed: boolean; reason: string }>(await t.call('GET', `/v1/sites/acme/check?purpose=${purpose}&email=${encodeURIComponent(email)}`, { key: checkKey }), 200);
+  const index = async () => {
+    const plan = await checkPlan(t.services, 'acme', 'e-marketing');
+    return checkIndexFor(checkReader(t.services), 'acme', plan.purpose.id, false)!;
+  };
+
+  before(async () => {
+    t = await makeApp({ app: { checkIndex: 'await' } });
+    checkKey = (await json<{ secret: string }>(await t.call('POST', '/v1/sites/acme/keys', { body: { name: 'checker', scopes: ['check'] } }), 201)).secret;
+    // Another instance: its own connections to the same file, its own app.
+    const database = await openDatabase({ url: `file:${t.file}` });
+    const { app } = createApp({ database, secret: TEST_SECRET, checkIndex: 'await' });
+    other = {
+      database,
+      call: (method, path, body, type = 'application/json') =>
+        Promise.resolve(
+          app.request(path, {
+            method,
+            headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': type },
+            body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
+          }),
+        ),
+    };
+    // The first check builds the index (on an empty site).
+    assert.equal((await verdict('anna@example.dk')).reason, 'no-consent');
+    assert.ok((await index()).ready);
+  });
+  after(async () => {
+    other.database.close();
+    await t.close();
+  });
+
+  it('answers what another instance wrote with the very next check', async () => {
+    await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'anna@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 }), 201);
+    assert.deepEqual(await verdict('anna@example.dk').then((v) => [v.allowed, v.reason]), [true, 'consented']);
+    await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'anna@example.dk', purpose: 'e-marketing', action: 'withdraw' }), 201);
+    assert.equal((await verdict('anna@example.dk')).reason, 'withdrawn');
+    // A do-not-contact list imported elsewhere blocks at once, for a known and an unknown address.
+    await json(await other.call('POST', '/v1/sites/acme/suppressions/import?list=robinson', 'anna@example.dk\nbo@example.dk\n', 'text/csv'), 200);
+    assert.equal((await verdict('anna@example.dk')).reason, 'listed');
+    assert.equal((await verdict('bo@example.dk')).reason, 'listed');
+    // The answers came from memory: the index is up to date without a rebuild.
+    assert.equal((await index()).refresh(), true);
+  });
+
+  it('follows a person whose address changed: the old address is nobody now', async () => {
+    await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'cleo@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 }), 201);
+    assert.equal((await verdict('cleo@example.dk')).reason, 'consented');
+    const { id } = await json<{ id: string }>(await t.call('GET', '/v1/sites/acme/subjects?email=cleo%40example.dk'), 200);
+    // Rewritten by the other connection, as a migration or an admin tool might.
+    const moved = t.services.crypto.blindIndex('acme', 'email', 'cleo.new@example.dk');
+    await other.database.client.execute({ sql: 'UPDATE subjects SET email_bidx = ? WHERE id = ?', args: [moved, id] });
+    assert.equal((await verdict('cleo@example.dk')).reason, 'no-consent');
+    assert.equal((await verdict('cleo.new@example.dk')).reason, 'consented');
+  });
+
+  it('gives way to the database when its change log was trimmed past it, and is rebuilt', async () => {
+    const idx = await index();
+    assert.equal(idx.refresh(), true);
+    await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'dora@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 }), 201);
+    await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'emil@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 }), 201);
+    // Keep only the newest entry: dora's changes are gone from the log before the index saw them.
+    await other.database.client.execute({ sql: 'DELETE FROM check_changes WHERE seq < (SELECT max(seq) FROM check_changes)', args: [] });
+    assert.equal(idx.refresh(), false, 'the index knows it missed changes');
+    // Answered by the database meanwhile, and right.
+    assert.equal((await verdict('dora@example.dk')).reason, 'consented');
+    await idx.build();
+    assert.equal(idx.refresh(), true);
+    assert.equal((await verdict('dora@example.dk')).reason, 'consented');
+    assert.equal((await verdict('emil@example.dk')).reason, 'consented');
+  });
+
+  it('is trimmed by the retention job, which keeps the newest entries', async () => {
+    const { runRetention } = await import('../../server/services/retention');
+    const report = await runRetention(t.services);
+    assert.equal(report.checkChanges, 0, 'fewer entries than kept: nothing trimmed');
+    const { rows } = await t.database.client.execute('SELECT count(*) FROM check_changes');
+    assert.ok(Number(rows[0]![0]) > 0);
+  });
+});
