@@ -21,7 +21,7 @@
  * Only on a local database file (through the checks' own connection, check-reader.ts);
  * elsewhere checks read the database directly.
  */
-import type { CheckReader, SyncReader } from './check-reader';
+import { currentTurn, type CheckReader, type SyncReader } from './check-reader';
 
 /** What the index knows of a person for its purpose: the fields check.ts decides on. */
 export interface IndexedSubject {
@@ -106,10 +106,36 @@ function compareAt(keys: Uint32Array, at: number, probe: Uint32Array): number {
   return 0;
 }
 
+/**
+ * Where each range of first words begins in sorted keys: blind indexes are uniformly
+ * spread, so a search starts among a handful of entries instead of a million.
+ */
+class Buckets {
+  readonly shift: number;
+  readonly starts: Uint32Array;
+  constructor(keys: Uint32Array, n: number) {
+    // About one entry a bucket, at most 2^16 buckets; first words have 30 bits.
+    const bits = Math.min(16, Math.max(1, Math.ceil(Math.log2(n + 1))));
+    this.shift = 30 - bits;
+    this.starts = new Uint32Array((1 << bits) + 1);
+    let b = 0;
+    for (let i = 0; i < n; i++) {
+      const bucket = keys[i * WORDS]! >>> this.shift;
+      while (b <= bucket) this.starts[b++] = i;
+    }
+    while (b < this.starts.length) this.starts[b++] = n;
+  }
+}
+
 /** The first position in sorted `keys` (n entries) whose key is ≥ `probe`. */
-function lowerBound(keys: Uint32Array, n: number, probe: Uint32Array): number {
+function lowerBound(keys: Uint32Array, n: number, probe: Uint32Array, buckets?: Buckets): number {
   let lo = 0;
   let hi = n;
+  if (buckets) {
+    const b = probe[0]! >>> buckets.shift;
+    lo = buckets.starts[b]!;
+    hi = buckets.starts[b + 1]!;
+  }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (compareAt(keys, mid * WORDS, probe) < 0) lo = mid + 1;
@@ -167,8 +193,9 @@ class SubjectBlock {
     this.updatedAt = new Float64Array(capacity);
     this.other = new Int32Array(capacity).fill(-1);
   }
+  buckets: Buckets | undefined;
   find(probeKey: Uint32Array): number {
-    const i = lowerBound(this.keys, this.n, probeKey);
+    const i = lowerBound(this.keys, this.n, probeKey, this.buckets);
     return i < this.n && compareAt(this.keys, i * WORDS, probeKey) === 0 ? i : -1;
   }
 }
@@ -182,6 +209,7 @@ class SuppressionBlock {
   readonly list: Uint16Array;
   readonly purpose: Uint16Array;
   readonly createdAt: Float64Array;
+  buckets: Buckets | undefined;
   constructor(readonly capacity: number) {
     this.keys = new Uint32Array(capacity * WORDS);
     this.id = new Float64Array(capacity);
@@ -304,6 +332,21 @@ export class CheckIndex {
   refresh(): boolean {
     const snap = this.#current;
     if (!snap) return this.#stale();
+    // Once per event-loop turn (see currentTurn).
+    const turn = currentTurn();
+    if (this.#refreshedIn === turn && this.#refreshedSnapshot === snap) return true;
+    const fresh = this.#replay(snap);
+    if (fresh) {
+      this.#refreshedIn = turn;
+      this.#refreshedSnapshot = snap;
+    }
+    return fresh;
+  }
+
+  #refreshedIn = -1;
+  #refreshedSnapshot: Snapshot | undefined;
+
+  #replay(snap: Snapshot): boolean {
     const sync = this.reader.sync;
     const changes = JSON.parse(sync.json(CHANGES, [snap.seq])) as [number, string, string | null, string | null, string | null][];
     if (changes.length === 0) return true;
@@ -393,7 +436,7 @@ export class CheckIndex {
     if (block.n === 0) return NONE;
     let found: IndexedSuppression[] | undefined;
     const texts = snap.text.values;
-    for (let i = lowerBound(block.keys, block.n, key); i < block.n && compareAt(block.keys, i * WORDS, key) === 0; i++) {
+    for (let i = lowerBound(block.keys, block.n, key, block.buckets); i < block.n && compareAt(block.keys, i * WORDS, key) === 0; i++) {
       (found ??= []).push({
         id: block.id[i]!,
         channel,
@@ -476,6 +519,7 @@ export class CheckIndex {
     }
     await this.#loadSuppressions(snap, 'email');
     await this.#loadSuppressions(snap, 'sms');
+    for (const block of [emailBlock, phoneBlock, snap.suppressions.email, snap.suppressions.sms]) block.buckets = new Buckets(block.keys, block.n);
     this.#current = snap;
     this.refresh();
   }
@@ -541,17 +585,23 @@ export class CheckIndex {
   }
 }
 
-const indexes = new WeakMap<object, Map<string, CheckIndex>>();
+const indexes = new WeakMap<object, Map<string, { index: CheckIndex; usedAt: number }>>();
+
+/** An index not asked for this long is dropped (its memory freed); the next check of its purpose rebuilds it. */
+export const INDEX_IDLE_MS = 60 * 60 * 1000;
 
 /** The index of (site, purpose) for this reader, created on first use (built in the background). */
 export function checkIndexFor(reader: CheckReader, siteId: string, purposeId: string, wholeRecord: boolean): CheckIndex | undefined {
   if (!reader.sync) return undefined;
   let byKey = indexes.get(reader);
   if (!byKey) indexes.set(reader, (byKey = new Map()));
+  const now = Date.now();
+  for (const [k, entry] of byKey) if (now - entry.usedAt > INDEX_IDLE_MS) byKey.delete(k);
   const key = `${siteId}\0${purposeId}`;
-  let index = byKey.get(key);
-  if (!index) byKey.set(key, (index = new CheckIndex(reader as CheckReader & { sync: SyncReader }, siteId, purposeId, wholeRecord)));
-  return index;
+  let entry = byKey.get(key);
+  if (!entry) byKey.set(key, (entry = { index: new CheckIndex(reader as CheckReader & { sync: SyncReader }, siteId, purposeId, wholeRecord), usedAt: now }));
+  entry.usedAt = now;
+  return entry.index;
 }
 
 /** Trims the change log, keeping its newest `keep` entries (an index further behind rebuilds). */

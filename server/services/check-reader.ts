@@ -49,6 +49,26 @@ export interface CheckReader {
   row(sql: string, args: (string | number | null)[]): Promise<readonly unknown[] | undefined>;
 }
 
+/**
+ * A token that stays the same for the rest of the current event-loop turn (until the next
+ * setImmediate phase). Reads that every request of a turn would repeat (the API key's
+ * row, the send checks' change log) are made once per turn: each request then reflects
+ * everything committed before its turn began, and writes made through this process
+ * always end a turn before they are answered.
+ */
+let turn = 0;
+let turnEnding = false;
+export function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    setImmediate(() => {
+      turn++;
+      turnEnding = false;
+    });
+  }
+  return turn;
+}
+
 /** `libsql`, resolved from @libsql/client (whose dependency it is); undefined when it cannot be loaded. */
 let native: NativeConstructor | null | undefined;
 function nativeDatabase(): NativeConstructor | undefined {

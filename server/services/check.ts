@@ -31,7 +31,7 @@ import type { CatalogPurpose, SiteCatalog } from './catalog';
 import type { ServiceContext } from './context';
 import { normalizeEmail, normalizePhone } from './contact';
 import { AppError, invalidField, notFound } from './errors';
-import { checkIndexFor, type CheckIndex } from './check-index';
+import { checkIndexFor, type CheckIndex, type IndexedSubject, type IndexedSuppression } from './check-index';
 import { checkReader, type CheckReader } from './check-reader';
 import { addressColumn, csvBatches, csvLine, CsvParser, guessKind, isBlank, type AddressColumn, type CsvRecord } from './csv';
 
@@ -140,29 +140,13 @@ export function prepareEntry(ctx: ServiceContext, plan: CheckPlan, entry: unknow
   return invalid('invalid_contact', 'each contact is an object with exactly one of email, phone or subjectId, a string');
 }
 
-/** What is on record for one person, for the plan's purpose. */
-interface SubjectRow {
-  restricted: boolean;
-  erasedAt: number | null;
-  status: string | null;
-  updatedAt: number | null;
-  wordingVersionId: string | null;
-  sourceId: string | null;
-  action: string | null;
+/** What is on record for one person, for the plan's purpose (the fields the index keeps too). */
+interface SubjectRow extends IndexedSubject {
   /** The person's blind index on the purpose's channel, when that is not the channel asked about. */
   own: string | null;
-  /** Has a consent state other than pending (looked up for purposes not based on consent only). */
-  known: boolean;
 }
 
-interface SuppressionRow {
-  id: number;
-  channel: string;
-  reason: string;
-  list: string;
-  purposeId: string | null;
-  createdAt: number;
-}
+type SuppressionRow = IndexedSuppression;
 
 /** Keys per statement: sorted, so neighbouring lookups share index pages; the event loop gets a turn between chunks. */
 export const CHUNK = 10_000;
@@ -268,7 +252,7 @@ const iso = (ms: number | null) => {
 const blocked = (reason: CheckReason, since: number | null): Verdict => ({ allowed: false, reason, since: iso(since), wordingVersion: null, source: null });
 
 /** A verdict from the person's state for the purpose. */
-function fromState(plan: CheckPlan, state: Omit<SubjectRow, 'own'>, allowed: boolean, reason: CheckReason): Verdict {
+function fromState(plan: CheckPlan, state: IndexedSubject, allowed: boolean, reason: CheckReason): Verdict {
   return {
     allowed,
     reason,
@@ -279,7 +263,7 @@ function fromState(plan: CheckPlan, state: Omit<SubjectRow, 'own'>, allowed: boo
 }
 
 /** The decision, from what is on record (see the precedence at the top of this file). */
-export function decide(plan: CheckPlan, subject: Omit<SubjectRow, 'own'> | undefined, suppressions: SuppressionRow[], reachable = true): Verdict {
+export function decide(plan: CheckPlan, subject: IndexedSubject | undefined, suppressions: SuppressionRow[], reachable = true): Verdict {
   let erased: SuppressionRow | undefined;
   let best: SuppressionRow | undefined;
   for (const s of suppressions) {

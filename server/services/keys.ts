@@ -2,12 +2,12 @@
  * API keys. The secret is shown once; only its SHA-256 is stored (the secret is 256
  * random bits, so a fast hash is safe). A key belongs to one site and carries scopes.
  *
- * Authenticated keys are remembered in memory, keyed by the secret's hash, so a busy
- * caller costs no database read per request. A revocation made through this process
- * forgets the key at once. A revocation made elsewhere (the CLI, another instance) is
- * seen by the next request when this process can tell that another connection has
- * committed (SQLite's data_version, readable while the write queue is idle), and in any
- * case within KEY_CACHE_TTL_MS.
+ * On a local database file a key is read on every request, synchronously through the
+ * send checks' own connection (one indexed row, a few µs), so a revocation made anywhere
+ * (this process, the CLI, another instance) is seen by the next request. Elsewhere (a
+ * remote libSQL server) authenticated keys are remembered in memory, keyed by the
+ * secret's hash: a revocation made through this process forgets the key at once, one
+ * made elsewhere is seen within KEY_CACHE_TTL_MS.
  */
 import { and, asc, eq } from 'drizzle-orm';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -15,6 +15,7 @@ import type { KeyScope } from '../../shared/enums';
 import { apiKeys } from '../db/schema';
 import type { WriteContext } from '../db/write-queue';
 import { appendAudit } from './audit';
+import { checkReader, currentTurn } from './check-reader';
 import type { ServiceContext } from './context';
 import { newId, sha256Hex } from './crypto';
 import { notFound } from './errors';
@@ -120,6 +121,17 @@ export async function revokeKey(ctx: ServiceContext, siteId: string, keyId: stri
   return revoked;
 }
 
+/** The key last read per database handle, and in which turn. */
+const turnKeys = new WeakMap<object, { turn: number; hash: string; key: AuthenticatedKey | undefined }>();
+
+const KEY_SQL = 'SELECT site_id, secret_hash, scopes, revoked_at FROM api_keys WHERE id = ?';
+
+/** The key of `id` from its row (site_id, secret_hash, scopes, revoked_at), when the secret's hash matches and it is not revoked. */
+function keyOf(id: string, hash: string, row: readonly unknown[] | undefined): AuthenticatedKey | undefined {
+  if (!row || row[3] !== null || !timingSafeEqual(Buffer.from(hash), Buffer.from(String(row[1])))) return undefined;
+  return { id, siteId: String(row[0]), scopes: new Set(JSON.parse(String(row[2])) as KeyScope[]) };
+}
+
 /**
  * Resolves a bearer secret to its key; undefined for a malformed, unknown or revoked one.
  * With the write queue in `ctx`, a key seen before is answered from memory until another
@@ -132,6 +144,18 @@ export async function authenticate(
   const match = /^sk_([A-Za-z0-9_-]{22})_[A-Za-z0-9_-]{43}$/.exec(secret);
   if (!match) return undefined;
   const hash = sha256Hex(secret);
+  // On a local database file: the key's row, read synchronously (a few µs), every time, so
+  // a revocation made anywhere is seen by the next request.
+  const sync = checkReader(ctx as Parameters<typeof checkReader>[0]).sync;
+  if (sync) {
+    // Once per event-loop turn and key (see currentTurn).
+    const turn = currentTurn();
+    const seen = turnKeys.get(ctx.db);
+    if (seen?.turn === turn && seen.hash === hash) return seen.key;
+    const key = keyOf(match[1]!, hash, sync.row(KEY_SQL, [match[1]!]));
+    turnKeys.set(ctx.db, { turn, hash, key });
+    return key;
+  }
   const cache = keyCache(ctx);
   const version = await ctx.queue?.externalVersion();
   const now = Date.now();
@@ -139,13 +163,13 @@ export async function authenticate(
   // A known version must match; while it cannot be read (the writer is busy), age decides.
   if (cached && (version !== undefined ? cached.version === version : now - cached.at < KEY_CACHE_TTL_MS)) return cached.key;
   const generation = cache.generation;
-  const { rows } = await ctx.db.$client.execute({ sql: 'SELECT site_id, secret_hash, scopes, revoked_at FROM api_keys WHERE id = ?', args: [match[1]!] });
+  const { rows } = await ctx.db.$client.execute({ sql: KEY_SQL, args: [match[1]!] });
   const row = rows[0];
-  if (!row || row.revoked_at !== null || !timingSafeEqual(Buffer.from(hash), Buffer.from(String(row.secret_hash)))) {
+  const key = keyOf(match[1]!, hash, row ? [row[0], row[1], row[2], row[3]] : undefined);
+  if (!key) {
     cache.entries.delete(hash);
     return undefined;
   }
-  const key: AuthenticatedKey = { id: match[1]!, siteId: String(row.site_id), scopes: new Set(JSON.parse(String(row.scopes)) as KeyScope[]) };
   if (ctx.queue && cache.generation === generation) {
     if (cache.entries.size >= KEY_CACHE_MAX) cache.entries.clear();
     cache.entries.set(hash, { key, version, at: now });
