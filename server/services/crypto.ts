@@ -85,5 +85,10 @@ export function sha256Hex(data: string): string {
 
 /** Random id for rows a person may see (subjects, keys, wording versions). */
 export function newId(): string {
-  return randomBytes(16).toString('base64url');
+  // Never starting with '-': an id is typed on command lines (`samtykke key revoke ID`),
+  // where it would read as an option. One draw in 64 is drawn again.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (id[0] !== '-') return id;
+  }
 }
