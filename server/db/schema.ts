@@ -229,7 +229,9 @@ export const suppressions = sqliteTable(
  * CLI) is seen. The in-memory check index (services/check-index.ts) replays it to stay
  * exact. `kind` s: a subject (a = id, b and c = its e-mail and phone blind index before
  * the change); c: a consent state (a = subject id, b = purpose id); x: the suppressions of
- * an address (a = site, b = channel, c = blind index). Trimmed by the retention job.
+ * an address (a = site, b = channel, c = blind index). Trimmed by the retention job to
+ * its last day and at most its newest 200,000 entries: it links a person's id to their
+ * blind indexes, which an erasure must not keep for long.
  */
 export const checkChanges = sqliteTable('check_changes', {
   seq: integer('seq').primaryKey({ autoIncrement: true }),
@@ -237,6 +239,8 @@ export const checkChanges = sqliteTable('check_changes', {
   a: text('a'),
   b: text('b'),
   c: text('c'),
+  /** When the change was logged (ms): entries older than a day are trimmed (migration 0008). */
+  at: integer('at'),
 });
 
 /** Outbound webhook endpoints of a site, told of every opt-out. */

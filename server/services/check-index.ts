@@ -604,6 +604,13 @@ export function checkIndexFor(reader: CheckReader, siteId: string, purposeId: st
   return entry.index;
 }
 
-/** Trims the change log, keeping its newest `keep` entries (an index further behind rebuilds). */
-export const TRIM_CHANGES_SQL = 'DELETE FROM check_changes WHERE seq <= (SELECT max(seq) FROM check_changes) - ?';
+/**
+ * Trims the change log to its newest `?1` entries and its last day (before `?2`, ms), and
+ * always keeps the newest entry, so an index further behind sees the gap and rebuilds.
+ * The log links a person's id to blind indexes: after an erasure that link must not last.
+ */
+export const TRIM_CHANGES_SQL =
+  'DELETE FROM check_changes WHERE seq < (SELECT max(seq) FROM check_changes)' +
+  ' AND (seq <= (SELECT max(seq) FROM check_changes) - ?1 OR coalesce(at, 0) < ?2)';
 export const CHANGES_KEPT = 200_000;
+export const CHANGES_KEPT_MS = 24 * 60 * 60 * 1000;

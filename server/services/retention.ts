@@ -5,7 +5,7 @@
 import { and, inArray, lt } from 'drizzle-orm';
 import { idempotencyKeys, mailOutbox, smsMessages, webhookDeliveries } from '../db/schema';
 import type { ServiceContext } from './context';
-import { CHANGES_KEPT, TRIM_CHANGES_SQL } from './check-index';
+import { CHANGES_KEPT, CHANGES_KEPT_MS, TRIM_CHANGES_SQL } from './check-index';
 import { expirePending, type ExpiryReport } from './expiry';
 
 /** How long a service's retry is answered from its first answer. */
@@ -32,7 +32,7 @@ export interface RetentionReport extends ExpiryReport {
   webhookDeliveries: number;
   /** Inbound SMS ids older than SMS_MESSAGE_TTL_MS. */
   smsMessages: number;
-  /** Entries of the send checks' change log beyond its newest CHANGES_KEPT (check-index.ts). */
+  /** Entries of the send checks' change log older than a day or beyond its newest CHANGES_KEPT (check-index.ts). */
   checkChanges: number;
 }
 
@@ -48,7 +48,7 @@ export async function runRetention(ctx: ServiceContext): Promise<RetentionReport
       .delete(webhookDeliveries)
       .where(and(inArray(webhookDeliveries.status, ['delivered', 'failed']), lt(webhookDeliveries.createdAt, now - WEBHOOK_DELIVERY_TTL_MS)));
     const sms = await w.db.delete(smsMessages).where(lt(smsMessages.createdAt, now - SMS_MESSAGE_TTL_MS));
-    const changes = await w.tx.execute({ sql: TRIM_CHANGES_SQL, args: [CHANGES_KEPT] });
+    const changes = await w.tx.execute({ sql: TRIM_CHANGES_SQL, args: [CHANGES_KEPT, now - CHANGES_KEPT_MS] });
     return { idempotencyKeys: keys.rowsAffected, mail: mail.rowsAffected, webhookDeliveries: hooks.rowsAffected, smsMessages: sms.rowsAffected, checkChanges: changes.rowsAffected };
   });
   return { ...kept, ...expiry };

@@ -96,11 +96,24 @@ describe('check index', () => {
     assert.equal((await verdict('emil@example.dk')).reason, 'consented');
   });
 
-  it('is trimmed by the retention job, which keeps the newest entries', async () => {
+  it('is trimmed by the retention job to its last day, keeping the newest entry', async () => {
     const { runRetention } = await import('../../server/services/retention');
-    const report = await runRetention(t.services);
-    assert.equal(report.checkChanges, 0, 'fewer entries than kept: nothing trimmed');
-    const { rows } = await t.database.client.execute('SELECT count(*) FROM check_changes');
-    assert.ok(Number(rows[0]![0]) > 0);
+    const { createServices } = await import('../../server/app');
+    const count = async () => Number((await t.database.client.execute('SELECT count(*), count(at) FROM check_changes')).rows[0]![0]);
+    await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'fred@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 }), 201);
+    assert.equal((await verdict('fred@example.dk')).reason, 'consented');
+    const before = await count();
+    assert.ok(before > 1);
+    assert.equal(Number((await t.database.client.execute('SELECT count(*) FROM check_changes WHERE at IS NULL')).rows[0]![0]), 0, 'every entry has its time');
+    assert.equal((await runRetention(t.services)).checkChanges, 0, 'all from today, fewer than kept: nothing trimmed');
+    // A day later: every entry but the newest goes (it links people's ids to their blind indexes).
+    const later = createServices({ database: t.database, secret: TEST_SECRET, now: () => Date.now() + 25 * 60 * 60 * 1000 });
+    assert.equal((await runRetention(later)).checkChanges, before - 1);
+    assert.equal(await count(), 1);
+    // The index had seen everything: it goes on answering from memory.
+    const idx = await index();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(idx.refresh(), true);
+    assert.equal((await verdict('emil@example.dk')).reason, 'consented');
   });
 });
