@@ -21,7 +21,7 @@
  * Only on a local database file (through the checks' own connection, check-reader.ts);
  * elsewhere checks read the database directly.
  */
-import { currentTurn, type CheckReader, type SyncReader } from './check-reader';
+import type { CheckReader, SyncReader } from './check-reader';
 
 /** What the index knows of a person for its purpose: the fields check.ts decides on. */
 export interface IndexedSubject {
@@ -332,19 +332,21 @@ export class CheckIndex {
   refresh(): boolean {
     const snap = this.#current;
     if (!snap) return this.#stale();
-    // Once per event-loop turn (see currentTurn).
-    const turn = currentTurn();
-    if (this.#refreshedIn === turn && this.#refreshedSnapshot === snap) return true;
+    // Nothing committed anywhere since the last replay (the version is read once per
+    // event-loop turn; see currentTurn): the index is up to date.
+    const version = this.reader.sync.version();
+    if (this.#replayedAt === version && this.#replayedSnapshot === snap) return true;
     const fresh = this.#replay(snap);
     if (fresh) {
-      this.#refreshedIn = turn;
-      this.#refreshedSnapshot = snap;
+      this.#replayedAt = version;
+      this.#replayedSnapshot = snap;
     }
     return fresh;
   }
 
-  #refreshedIn = -1;
-  #refreshedSnapshot: Snapshot | undefined;
+  /** The data_version read before the last complete replay (commits after it change it). */
+  #replayedAt = -1;
+  #replayedSnapshot: Snapshot | undefined;
 
   #replay(snap: Snapshot): boolean {
     const sync = this.reader.sync;

@@ -33,6 +33,12 @@ type NativeConstructor = new (path: string, options?: { timeout?: number }) => N
 export interface SyncReader {
   json(sql: string, args: (string | number | null)[]): string;
   row(sql: string, args: (string | number | null)[]): readonly unknown[] | undefined;
+  /**
+   * SQLite's data_version of this connection, read once per event-loop turn: it changes
+   * whenever any other connection (this process's writer, another process) has committed
+   * since, and only then. Equal values mean nothing was written in between.
+   */
+  version(): number;
 }
 
 export interface CheckReader {
@@ -123,9 +129,15 @@ class PooledReader implements CheckReader {
 class NativeReader implements CheckReader {
   readonly #statements = new Map<string, NativeStatement>();
   #workers: WorkerPool | undefined;
+  #version = { turn: -1, value: 0 };
   readonly sync: SyncReader = {
     json: (sql, args) => String(this.#statement(sql).get(...args)?.[0] ?? '[]'),
     row: (sql, args) => this.#statement(sql).get(...args),
+    version: () => {
+      const turn = currentTurn();
+      if (this.#version.turn !== turn) this.#version = { turn, value: Number(this.#statement('PRAGMA data_version').get()![0]) };
+      return this.#version.value;
+    },
   };
   constructor(
     readonly connection: NativeDatabase,

@@ -15,7 +15,7 @@ import type { KeyScope } from '../../shared/enums';
 import { apiKeys } from '../db/schema';
 import type { WriteContext } from '../db/write-queue';
 import { appendAudit } from './audit';
-import { checkReader, currentTurn } from './check-reader';
+import { checkReader } from './check-reader';
 import type { ServiceContext } from './context';
 import { newId, sha256Hex } from './crypto';
 import { notFound } from './errors';
@@ -121,8 +121,8 @@ export async function revokeKey(ctx: ServiceContext, siteId: string, keyId: stri
   return revoked;
 }
 
-/** The key last read per database handle, and in which turn. */
-const turnKeys = new WeakMap<object, { turn: number; hash: string; key: AuthenticatedKey | undefined }>();
+/** The key last read per database handle, and at which data_version. */
+const lastKeys = new WeakMap<object, { version: number; hash: string; key: AuthenticatedKey | undefined }>();
 
 const KEY_SQL = 'SELECT site_id, secret_hash, scopes, revoked_at FROM api_keys WHERE id = ?';
 
@@ -148,12 +148,12 @@ export async function authenticate(
   // a revocation made anywhere is seen by the next request.
   const sync = checkReader(ctx as Parameters<typeof checkReader>[0]).sync;
   if (sync) {
-    // Once per event-loop turn and key (see currentTurn).
-    const turn = currentTurn();
-    const seen = turnKeys.get(ctx.db);
-    if (seen?.turn === turn && seen.hash === hash) return seen.key;
+    // Read again only when something was committed since (the data_version, read once per event-loop turn).
+    const version = sync.version();
+    const seen = lastKeys.get(ctx.db);
+    if (seen?.version === version && seen.hash === hash) return seen.key;
     const key = keyOf(match[1]!, hash, sync.row(KEY_SQL, [match[1]!]));
-    turnKeys.set(ctx.db, { turn, hash, key });
+    lastKeys.set(ctx.db, { version, hash, key });
     return key;
   }
   const cache = keyCache(ctx);
