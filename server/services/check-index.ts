@@ -173,17 +173,19 @@ const KNOWN = 8;
 /** The people with an address on one channel, sorted by it; sized once from a count. */
 class SubjectBlock {
   n = 0;
-  readonly keys: Uint32Array;
-  readonly flags: Uint8Array;
-  readonly status: Uint8Array;
-  readonly action: Uint16Array;
-  readonly wording: Uint16Array;
-  readonly source: Uint16Array;
-  readonly updatedAt: Float64Array;
+  keys: Uint32Array;
+  flags: Uint8Array;
+  status: Uint8Array;
+  action: Uint16Array;
+  wording: Uint16Array;
+  source: Uint16Array;
+  updatedAt: Float64Array;
   /** Position of the person in the other channel's block (when HAS_OTHER). */
-  readonly other: Int32Array;
+  other: Int32Array;
+  /** The key of the person's address on the other channel, while the blocks are being linked (the build only). */
+  otherKeys: Uint32Array | undefined;
   readonly erasedAt = new Map<number, number>();
-  constructor(readonly capacity: number) {
+  constructor(public capacity: number) {
     this.keys = new Uint32Array(capacity * WORDS);
     this.flags = new Uint8Array(capacity);
     this.status = new Uint8Array(capacity);
@@ -193,6 +195,21 @@ class SubjectBlock {
     this.updatedAt = new Float64Array(capacity);
     this.other = new Int32Array(capacity).fill(-1);
   }
+  /** Room for one more (rows added after the count that sized the block: they stay in order, so nothing may be dropped). */
+  ensure(n: number) {
+    if (n < this.capacity) return;
+    const capacity = Math.max(n + 1, Math.ceil(this.capacity * 1.25) + 16);
+    this.keys = grown(this.keys, capacity * WORDS);
+    this.flags = grown(this.flags, capacity);
+    this.status = grown(this.status, capacity);
+    this.action = grown(this.action, capacity);
+    this.wording = grown(this.wording, capacity);
+    this.source = grown(this.source, capacity);
+    this.updatedAt = grown(this.updatedAt, capacity);
+    this.other = grown(this.other, capacity).fill(-1, this.capacity);
+    if (this.otherKeys) this.otherKeys = grown(this.otherKeys, capacity * WORDS);
+    this.capacity = capacity;
+  }
   buckets: Buckets | undefined;
   find(probeKey: Uint32Array): number {
     const i = lowerBound(this.keys, this.n, probeKey, this.buckets);
@@ -200,23 +217,42 @@ class SubjectBlock {
   }
 }
 
+/** A copy of `a` with room for `length` entries. */
+function grown<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array | Float64Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
+}
+
 /** A site's suppressions on one channel, sorted by blind index (several rows may share one). */
 class SuppressionBlock {
   n = 0;
-  readonly keys: Uint32Array;
-  readonly id: Float64Array;
-  readonly reason: Uint16Array;
-  readonly list: Uint16Array;
-  readonly purpose: Uint16Array;
-  readonly createdAt: Float64Array;
+  keys: Uint32Array;
+  id: Float64Array;
+  reason: Uint16Array;
+  list: Uint16Array;
+  purpose: Uint16Array;
+  createdAt: Float64Array;
   buckets: Buckets | undefined;
-  constructor(readonly capacity: number) {
+  constructor(public capacity: number) {
     this.keys = new Uint32Array(capacity * WORDS);
     this.id = new Float64Array(capacity);
     this.reason = new Uint16Array(capacity);
     this.list = new Uint16Array(capacity);
     this.purpose = new Uint16Array(capacity);
     this.createdAt = new Float64Array(capacity);
+  }
+  /** See SubjectBlock.ensure. */
+  ensure(n: number) {
+    if (n < this.capacity) return;
+    const capacity = Math.max(n + 1, Math.ceil(this.capacity * 1.25) + 16);
+    this.keys = grown(this.keys, capacity * WORDS);
+    this.id = grown(this.id, capacity);
+    this.reason = grown(this.reason, capacity);
+    this.list = grown(this.list, capacity);
+    this.purpose = grown(this.purpose, capacity);
+    this.createdAt = grown(this.createdAt, capacity);
+    this.capacity = capacity;
   }
 }
 
@@ -259,7 +295,8 @@ const SUBJECT_BY_ID = `SELECT ${subjectColumns('email_bidx', 'phone_bidx')} FROM
 const SUPPRESSIONS_OF =
   'SELECT json_group_array(json_array(bidx, id, reason, list, purpose_id, created_at)) FROM suppressions WHERE site_id = ?1 AND channel = ?2 AND bidx = ?3';
 const CHANGES = `SELECT json_group_array(json_array(seq, kind, a, b, c)) FROM (SELECT * FROM check_changes WHERE seq > ?1 ORDER BY seq LIMIT ${MAX_REPLAY + 1})`;
-const LAST_CHANGE = 'SELECT coalesce(max(seq), 0), coalesce(min(seq), 0) FROM check_changes';
+/** The last sequence number handed out (AUTOINCREMENT's record of it survives any trimming). */
+const LAST_CHANGE = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'check_changes'), 0)";
 
 const okey = (channel: Channel, bidx: string) => `${channel === 'email' ? 'e' : 's'}${bidx.slice(0, PREFIX)}`;
 
@@ -332,11 +369,12 @@ export class CheckIndex {
   refresh(): boolean {
     const snap = this.#current;
     if (!snap) return this.#stale();
-    // Nothing committed anywhere since the last replay (the version is read once per
-    // event-loop turn; see currentTurn): the index is up to date.
-    const version = this.reader.sync.version();
+    // Nothing committed anywhere since the last replay: the index is up to date.
+    const sync = this.reader.sync;
+    const version = sync.version();
     if (this.#replayedAt === version && this.#replayedSnapshot === snap) return true;
-    const fresh = this.#replay(snap);
+    // The log and the rows it names, read at one moment.
+    const fresh = sync.snapshot(() => this.#replay(snap));
     if (fresh) {
       this.#replayedAt = version;
       this.#replayedSnapshot = snap;
@@ -352,9 +390,10 @@ export class CheckIndex {
     const sync = this.reader.sync;
     const changes = JSON.parse(sync.json(CHANGES, [snap.seq])) as [number, string, string | null, string | null, string | null][];
     if (changes.length === 0) return true;
-    // A gap: the log was trimmed past what this index has seen. Too many: rebuilding is cheaper.
-    if (changes[0]![0] !== snap.seq + 1 && this.#trimmedPast(snap.seq)) return this.#stale();
+    // Too many: rebuilding is cheaper. A gap anywhere (entries trimmed or deleted before this
+    // index saw them; the sequence has none of its own): the index cannot know what it missed.
     if (changes.length > MAX_REPLAY) return this.#stale();
+    for (let i = 0; i < changes.length; i++) if (changes[i]![0] !== snap.seq + 1 + i) return this.#stale();
     try {
       for (const [seq, kind, a, b, c] of changes) {
         if (kind === 's' && a !== null) this.#replaySubject(snap, a, b, c);
@@ -456,11 +495,6 @@ export class CheckIndex {
     return false;
   }
 
-  #trimmedPast(seq: number): boolean {
-    const [, min] = this.reader.sync.row(LAST_CHANGE, []) as [number, number];
-    return Number(min) > seq + 1;
-  }
-
   #replaySubject(snap: Snapshot, subjectId: string, oldEmail: string | null, oldPhone: string | null) {
     if (oldEmail) snap.subjectOverlay.set(okey('email', oldEmail), null);
     if (oldPhone) snap.subjectOverlay.set(okey('sms', oldPhone), null);
@@ -496,15 +530,15 @@ export class CheckIndex {
     const sync = this.reader.sync;
     // The log's position first: whatever commits later is replayed over what the pages read.
     snap.seq = Number(sync.row(LAST_CHANGE, [])![0]);
-    // Sized from counts (what is added meanwhile is in the log, replayed on top).
+    // Sized from counts; a block grows if rows are added before the pages reach them.
     const [emails, phones] = sync.row(COUNT_SUBJECTS, [this.siteId])!.map(Number) as [number, number];
     const [emailRows, smsRows] = sync.row(COUNT_SUPPRESSIONS, [this.siteId])!.map(Number) as [number, number];
     snap.subjects = { email: new SubjectBlock(emails), sms: new SubjectBlock(phones) };
     snap.suppressions = { email: new SuppressionBlock(emailRows), sms: new SuppressionBlock(smsRows) };
     // Phones first, remembering each one's e-mail key; then e-mail, linking both ways.
-    const phoneEmails = new Uint32Array(phones * WORDS);
-    await this.#loadSubjects(snap, 'sms', PHONE_PAGE, (i, other) => pack(other, phoneEmails, i * WORDS));
     const phoneBlock = snap.subjects.sms;
+    phoneBlock.otherKeys = new Uint32Array(phones * WORDS);
+    await this.#loadSubjects(snap, 'sms', PHONE_PAGE, (i, other) => pack(other, phoneBlock.otherKeys!, i * WORDS));
     const otherProbe = new Uint32Array(WORDS);
     await this.#loadSubjects(snap, 'email', EMAIL_PAGE, (i, other) => {
       if (!pack(other, otherProbe, 0)) return false;
@@ -515,10 +549,11 @@ export class CheckIndex {
     const emailBlock = snap.subjects.email;
     for (let i = 0; i < phoneBlock.n; i++) {
       if (!(phoneBlock.flags[i]! & HAS_OTHER)) continue;
-      const at = emailBlock.find(phoneEmails.subarray(i * WORDS, i * WORDS + WORDS));
+      const at = emailBlock.find(phoneBlock.otherKeys.subarray(i * WORDS, i * WORDS + WORDS));
       if (at >= 0) phoneBlock.other[i] = at;
       else phoneBlock.flags[i]! &= ~HAS_OTHER;
     }
+    phoneBlock.otherKeys = undefined;
     await this.#loadSuppressions(snap, 'email');
     await this.#loadSuppressions(snap, 'sms');
     for (const block of [emailBlock, phoneBlock, snap.suppressions.email, snap.suppressions.sms]) block.buckets = new Buckets(block.keys, block.n);
@@ -534,8 +569,7 @@ export class CheckIndex {
       const rows = JSON.parse(this.reader.sync.json(sql, args)) as SubjectTuple[];
       for (const t of rows) {
         const i = block.n;
-        // More than counted (added after the count): the log brings them.
-        if (i >= block.capacity) break;
+        block.ensure(i);
         if (!pack(t[0], block.keys, i * WORDS)) continue;
         if (i > 0 && compareAt(block.keys, (i - 1) * WORDS, block.keys.subarray(i * WORDS, i * WORDS + WORDS)) >= 0) {
           throw new Error('check index: rows out of order');
@@ -550,7 +584,7 @@ export class CheckIndex {
         block.action[i] = snap.code(t[8]);
         block.n++;
       }
-      if (rows.length < PAGE || block.n >= block.capacity) break;
+      if (rows.length < PAGE) break;
       args[2] = rows[rows.length - 1]![0];
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -572,7 +606,7 @@ export class CheckIndex {
       }
       for (const r of rows) {
         const i = block.n;
-        if (i >= block.capacity) break;
+        block.ensure(i);
         if (!pack(r[0], block.keys, i * WORDS)) continue;
         block.id[i] = r[1];
         block.reason[i] = snap.code(r[2]);
@@ -581,7 +615,7 @@ export class CheckIndex {
         block.createdAt[i] = r[5];
         block.n++;
       }
-      if (!full || block.n >= block.capacity) break;
+      if (!full) break;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
@@ -599,7 +633,7 @@ export function checkIndexFor(reader: CheckReader, siteId: string, purposeId: st
   if (!byKey) indexes.set(reader, (byKey = new Map()));
   const now = Date.now();
   for (const [k, entry] of byKey) if (now - entry.usedAt > INDEX_IDLE_MS) byKey.delete(k);
-  const key = `${siteId}\0${purposeId}`;
+  const key = `${siteId}\0${purposeId}\0${wholeRecord}`;
   let entry = byKey.get(key);
   if (!entry) byKey.set(key, (entry = { index: new CheckIndex(reader as CheckReader & { sync: SyncReader }, siteId, purposeId, wholeRecord), usedAt: now }));
   entry.usedAt = now;

@@ -34,11 +34,13 @@ export interface SyncReader {
   json(sql: string, args: (string | number | null)[]): string;
   row(sql: string, args: (string | number | null)[]): readonly unknown[] | undefined;
   /**
-   * SQLite's data_version of this connection, read once per event-loop turn: it changes
-   * whenever any other connection (this process's writer, another process) has committed
-   * since, and only then. Equal values mean nothing was written in between.
+   * SQLite's data_version of this (read-only) connection: it changes whenever any other
+   * connection (this process's writer, another process) has committed since, and only
+   * then. Equal values mean nothing was written in between.
    */
   version(): number;
+  /** Runs `read` in one read transaction: its statements see one moment of the database. */
+  snapshot<T>(read: () => T): T;
 }
 
 export interface CheckReader {
@@ -53,26 +55,6 @@ export interface CheckReader {
   readonly parallelism: number;
   /** The first row of `sql` with `args`, as an array of its columns. */
   row(sql: string, args: (string | number | null)[]): Promise<readonly unknown[] | undefined>;
-}
-
-/**
- * A token that stays the same for the rest of the current event-loop turn (until the next
- * setImmediate phase). Reads that every request of a turn would repeat (the API key's
- * row, the send checks' change log) are made once per turn: each request then reflects
- * everything committed before its turn began, and writes made through this process
- * always end a turn before they are answered.
- */
-let turn = 0;
-let turnEnding = false;
-export function currentTurn(): number {
-  if (!turnEnding) {
-    turnEnding = true;
-    setImmediate(() => {
-      turn++;
-      turnEnding = false;
-    });
-  }
-  return turn;
 }
 
 /** `libsql`, resolved from @libsql/client (whose dependency it is); undefined when it cannot be loaded. */
@@ -129,14 +111,17 @@ class PooledReader implements CheckReader {
 class NativeReader implements CheckReader {
   readonly #statements = new Map<string, NativeStatement>();
   #workers: WorkerPool | undefined;
-  #version = { turn: -1, value: 0 };
   readonly sync: SyncReader = {
     json: (sql, args) => String(this.#statement(sql).get(...args)?.[0] ?? '[]'),
     row: (sql, args) => this.#statement(sql).get(...args),
-    version: () => {
-      const turn = currentTurn();
-      if (this.#version.turn !== turn) this.#version = { turn, value: Number(this.#statement('PRAGMA data_version').get()![0]) };
-      return this.#version.value;
+    version: () => Number(this.#statement('PRAGMA data_version').get()![0]),
+    snapshot: (read) => {
+      this.connection.exec('BEGIN');
+      try {
+        return read();
+      } finally {
+        this.connection.exec('COMMIT');
+      }
     },
   };
   constructor(

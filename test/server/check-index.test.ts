@@ -6,6 +6,8 @@
  * database alike and compares them with a freshly built index.)
  */
 import { after, before, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { createApp } from '../../server/app';
 import { openDatabase, type Database } from '../../server/db/client';
@@ -13,6 +15,12 @@ import { checkPlan } from '../../server/services/check';
 import { checkIndexFor } from '../../server/services/check-index';
 import { checkReader } from '../../server/services/check-reader';
 import { json, makeApp, TEST_SECRET, type TestApp } from './helpers';
+
+/** The native binding under @libsql/client: synchronous writes that land exactly between two steps of a build. */
+const Native = createRequire(import.meta.resolve('@libsql/client'))('libsql') as new (file: string, options: { timeout: number }) => {
+  prepare(sql: string): { run(...args: unknown[]): unknown };
+  close(): void;
+};
 
 describe('check index', () => {
   let t: TestApp;
@@ -115,5 +123,51 @@ describe('check index', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(idx.refresh(), true);
     assert.equal((await verdict('emil@example.dk')).reason, 'consented');
+  });
+
+  it('keeps every row when rows are added while it is being built (sized from counts taken first)', async () => {
+    // 1000 people with a phone: the build's first phone page is full, so it yields a turn.
+    const native = new Native(t.file, { timeout: 5000 });
+    try {
+      const insert = native.prepare("INSERT INTO subjects (id, site_id, phone_bidx, restricted, created_at, updated_at) VALUES (?, 'acme', ?, 0, 0, 0)");
+      for (let i = 0; i < 1000; i++) insert.run(`phone-only-${i}`, randomBytes(32).toString('base64url'));
+      await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'gus@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 }), 201);
+      await json(await other.call('POST', '/v1/sites/acme/suppressions/import?list=robinson', 'gus@example.dk\n', 'text/csv'), 200);
+      const idx = await index();
+      const building = idx.build(); // counts taken, the first page read; now waiting for a turn
+      // Meanwhile a suppression whose blind index sorts before every other, and a person likewise.
+      native.prepare("INSERT INTO suppressions (site_id, channel, bidx, reason, list, purpose_id, created_at) VALUES ('acme', 'email', ?, 'bounced', '', NULL, 1)").run('-'.repeat(43));
+      native.prepare("INSERT INTO subjects (id, site_id, email_bidx, restricted, created_at, updated_at) VALUES ('first-person', 'acme', ?, 0, 0, 0)").run('-'.repeat(43));
+      await building;
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(idx.refresh(), true, 'answered from memory');
+      // Gus's list entry and consent were there before the build: none is pushed out.
+      assert.equal((await verdict('gus@example.dk')).reason, 'listed');
+      for (const email of ['anna@example.dk', 'bo@example.dk', 'cleo@example.dk', 'cleo.new@example.dk', 'dora@example.dk', 'emil@example.dk', 'fred@example.dk', 'gus@example.dk']) {
+        const database = createApp({ database: t.database, secret: TEST_SECRET, checkIndex: false }).app;
+        const expected = await json<{ reason: string }>(
+          await database.request(`/v1/sites/acme/check?purpose=e-marketing&email=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${checkKey}` } }),
+          200,
+        );
+        assert.equal((await verdict(email)).reason, expected.reason, email);
+      }
+    } finally {
+      native.close();
+    }
+  });
+
+  it('answers a write this process acknowledged with the very next check, whenever in the event loop it committed', async () => {
+    await json(await t.call('POST', '/v1/sites/acme/consents', { body: { email: 'hans@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 } }), 201);
+    assert.equal((await verdict('hans@example.dk')).reason, 'consented');
+    const [status, reason] = await new Promise<[number, string]>((resolve, reject) => {
+      setTimeout(() => {
+        // A check in the check phase, just before the write queue commits the withdrawal there.
+        setImmediate(() => void verdict('hans@example.dk').catch(reject));
+        void t
+          .call('POST', '/v1/sites/acme/consents', { body: { email: 'hans@example.dk', purpose: 'e-marketing', action: 'withdraw' } })
+          .then((res) => setTimeout(() => void verdict('hans@example.dk').then((v) => resolve([res.status, v.reason]), reject)), reject);
+      }, 5);
+    });
+    assert.deepEqual([status, reason], [201, 'withdrawn']);
   });
 });
