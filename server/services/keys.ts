@@ -148,7 +148,7 @@ export async function authenticate(
   // a revocation made anywhere is seen by the next request.
   const sync = checkReader(ctx as Parameters<typeof checkReader>[0]).sync;
   if (sync) {
-    // Read again only when something was committed since (the data_version, read once per event-loop turn).
+    // Read again only when something was committed since (SQLite's data_version on the read-only connection).
     const version = sync.version();
     const seen = lastKeys.get(ctx.db);
     if (seen?.version === version && seen.hash === hash) return seen.key;
