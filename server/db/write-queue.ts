@@ -7,6 +7,7 @@
  * handed, with all others of its kind, to one function that writes them with a few
  * multi-row statements and answers each one separately.
  */
+import { endTurn } from './turn';
 import type { Client, Transaction } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import * as schema from './schema';
@@ -153,7 +154,11 @@ export class WriteQueue {
         group.forEach((job, i) => outcomes.set(job, results.ok ? results.value[i]! : results));
       }
       if (failedAlone) tx.close(); // rolls back whatever the failed unit left
-      else await tx.commit();
+      else {
+        await tx.commit();
+        // Reads cached for this turn (API keys, the check index) must see this commit from now on.
+        endTurn();
+      }
     } catch (error) {
       tx?.close();
       for (const job of jobs) job.reject(error);

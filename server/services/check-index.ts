@@ -185,7 +185,11 @@ class SubjectBlock {
   /** The key of the person's address on the other channel, while the blocks are being linked (the build only). */
   otherKeys: Uint32Array | undefined;
   readonly erasedAt = new Map<number, number>();
-  constructor(public capacity: number) {
+  /** `linked`: the other channel has people, so positions there are kept (4 bytes a person). */
+  constructor(
+    public capacity: number,
+    readonly linked: boolean,
+  ) {
     this.keys = new Uint32Array(capacity * WORDS);
     this.flags = new Uint8Array(capacity);
     this.status = new Uint8Array(capacity);
@@ -193,7 +197,7 @@ class SubjectBlock {
     this.wording = new Uint16Array(capacity);
     this.source = new Uint16Array(capacity);
     this.updatedAt = new Float64Array(capacity);
-    this.other = new Int32Array(capacity).fill(-1);
+    this.other = new Int32Array(linked ? capacity : 0).fill(-1);
   }
   /** Room for one more (rows added after the count that sized the block: they stay in order, so nothing may be dropped). */
   ensure(n: number) {
@@ -206,7 +210,7 @@ class SubjectBlock {
     this.wording = grown(this.wording, capacity);
     this.source = grown(this.source, capacity);
     this.updatedAt = grown(this.updatedAt, capacity);
-    this.other = grown(this.other, capacity).fill(-1, this.capacity);
+    if (this.linked) this.other = grown(this.other, capacity).fill(-1, this.capacity);
     if (this.otherKeys) this.otherKeys = grown(this.otherKeys, capacity * WORDS);
     this.capacity = capacity;
   }
@@ -533,7 +537,7 @@ export class CheckIndex {
     // Sized from counts; a block grows if rows are added before the pages reach them.
     const [emails, phones] = sync.row(COUNT_SUBJECTS, [this.siteId])!.map(Number) as [number, number];
     const [emailRows, smsRows] = sync.row(COUNT_SUPPRESSIONS, [this.siteId])!.map(Number) as [number, number];
-    snap.subjects = { email: new SubjectBlock(emails), sms: new SubjectBlock(phones) };
+    snap.subjects = { email: new SubjectBlock(emails, phones > 0), sms: new SubjectBlock(phones, emails > 0) };
     snap.suppressions = { email: new SuppressionBlock(emailRows), sms: new SuppressionBlock(smsRows) };
     // Phones first, remembering each one's e-mail key; then e-mail, linking both ways.
     const phoneBlock = snap.subjects.sms;
@@ -541,7 +545,7 @@ export class CheckIndex {
     await this.#loadSubjects(snap, 'sms', PHONE_PAGE, (i, other) => pack(other, phoneBlock.otherKeys!, i * WORDS));
     const otherProbe = new Uint32Array(WORDS);
     await this.#loadSubjects(snap, 'email', EMAIL_PAGE, (i, other) => {
-      if (!pack(other, otherProbe, 0)) return false;
+      if (!snap.subjects.email.linked || !pack(other, otherProbe, 0)) return false;
       const at = phoneBlock.find(otherProbe);
       snap.subjects.email.other[i] = at;
       return at >= 0;
@@ -549,7 +553,8 @@ export class CheckIndex {
     const emailBlock = snap.subjects.email;
     for (let i = 0; i < phoneBlock.n; i++) {
       if (!(phoneBlock.flags[i]! & HAS_OTHER)) continue;
-      const at = emailBlock.find(phoneBlock.otherKeys.subarray(i * WORDS, i * WORDS + WORDS));
+      // (Not linked: no e-mail addresses were counted; those added since are replayed from the log.)
+      const at = phoneBlock.linked ? emailBlock.find(phoneBlock.otherKeys.subarray(i * WORDS, i * WORDS + WORDS)) : -1;
       if (at >= 0) phoneBlock.other[i] = at;
       else phoneBlock.flags[i]! &= ~HAS_OTHER;
     }

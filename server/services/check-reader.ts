@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Client } from '@libsql/client';
 import type { Db } from '../db/client';
+import { currentTurn } from '../db/turn';
 
 /** What a connection of `libsql` (the native binding under @libsql/client) offers, as far as used here. */
 interface NativeStatement {
@@ -36,7 +37,7 @@ export interface SyncReader {
   /**
    * SQLite's data_version of this (read-only) connection: it changes whenever any other
    * connection (this process's writer, another process) has committed since, and only
-   * then. Equal values mean nothing was written in between.
+   * then. Equal values mean nothing was written in between. Read once per turn (turn.ts).
    */
   version(): number;
   /** Runs `read` in one read transaction: its statements see one moment of the database. */
@@ -111,10 +112,15 @@ class PooledReader implements CheckReader {
 class NativeReader implements CheckReader {
   readonly #statements = new Map<string, NativeStatement>();
   #workers: WorkerPool | undefined;
+  #version = { turn: -1, value: 0 };
   readonly sync: SyncReader = {
     json: (sql, args) => String(this.#statement(sql).get(...args)?.[0] ?? '[]'),
     row: (sql, args) => this.#statement(sql).get(...args),
-    version: () => Number(this.#statement('PRAGMA data_version').get()![0]),
+    version: () => {
+      const turn = currentTurn();
+      if (this.#version.turn !== turn) this.#version = { turn, value: Number(this.#statement('PRAGMA data_version').get()![0]) };
+      return this.#version.value;
+    },
     snapshot: (read) => {
       this.connection.exec('BEGIN');
       try {

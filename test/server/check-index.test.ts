@@ -7,10 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { createApp } from '../../server/app';
 import { openDatabase, type Database } from '../../server/db/client';
+import { currentTurn } from '../../server/db/turn';
 import { checkPlan } from '../../server/services/check';
 import { checkIndexFor } from '../../server/services/check-index';
 import { checkReader } from '../../server/services/check-reader';
@@ -159,14 +161,19 @@ describe('check index', () => {
   it('answers a write this process acknowledged with the very next check, whenever in the event loop it committed', async () => {
     await json(await t.call('POST', '/v1/sites/acme/consents', { body: { email: 'hans@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 } }), 201);
     assert.equal((await verdict('hans@example.dk')).reason, 'consented');
+    // fs callbacks run in the poll phase: there a turn begins (a request's key read), a check
+    // follows in the check phase, and the write queue commits the withdrawal after it, in
+    // that same check phase. The caller, told 201, checks at once, in the next poll phase.
     const [status, reason] = await new Promise<[number, string]>((resolve, reject) => {
-      setTimeout(() => {
-        // A check in the check phase, just before the write queue commits the withdrawal there.
-        setImmediate(() => void verdict('hans@example.dk').catch(reject));
-        void t
-          .call('POST', '/v1/sites/acme/consents', { body: { email: 'hans@example.dk', purpose: 'e-marketing', action: 'withdraw' } })
-          .then((res) => setTimeout(() => void verdict('hans@example.dk').then((v) => resolve([res.status, v.reason]), reject)), reject);
-      }, 5);
+      setTimeout(() =>
+        stat(t.file, () => {
+          currentTurn();
+          setImmediate(() => void verdict('hans@example.dk').catch(reject));
+          void t
+            .call('POST', '/v1/sites/acme/consents', { body: { email: 'hans@example.dk', purpose: 'e-marketing', action: 'withdraw' } })
+            .then((res) => stat(t.file, () => void verdict('hans@example.dk').then((v) => resolve([res.status, v.reason]), reject)), reject);
+        }),
+      );
     });
     assert.deepEqual([status, reason], [201, 'withdrawn']);
   });
