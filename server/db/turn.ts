@@ -3,9 +3,10 @@
  * was committed since an API key or the send checks' index was last read).
  *
  * A turn ends at the next setImmediate phase, and also whenever this process's write
- * queue commits (endTurn, called before the writers are answered). So a request sees
- * every write this process acknowledged before it arrived, and every write committed
- * elsewhere (another instance, the CLI) before the current turn began.
+ * queue commits (endTurn, called before the writers are answered), so a request sees
+ * every write this process acknowledged before it arrived. A turn begun in the check
+ * phase lasts through the next poll phase, so readers also bound a cached value by time
+ * (check-reader.ts: a millisecond) for writes committed elsewhere.
  */
 let turn = 0;
 let ending = false;

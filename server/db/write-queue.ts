@@ -81,9 +81,10 @@ export class WriteQueue {
    * the database (another process, the CLI, another instance, a raw write on the read
    * pool), and only then: SQLite's `PRAGMA data_version` on the writer connection. Lets
    * a cache of rows that only change through this queue (or elsewhere) stay valid until
-   * someone else writes. Asked once per event-loop turn: every request handled in a turn
-   * arrived before the turn began, so it sees everything committed before it arrived.
-   * Undefined when it cannot be known (not a local file, or the connection is busy).
+   * someone else writes. Asked once per event-loop turn, so a write committed elsewhere
+   * may be seen one loop iteration late (used only where the checks' own connection is
+   * unavailable; see keys.ts). Undefined when it cannot be known (not a local file, or the
+   * connection is busy).
    */
   externalVersion(): Promise<number | undefined> {
     if (this.#externalVersion) return this.#externalVersion;

@@ -376,28 +376,32 @@ export class CheckIndex {
     // Nothing committed anywhere since the last replay: the index is up to date.
     const sync = this.reader.sync;
     const version = sync.version();
-    if (this.#replayedAt === version && this.#replayedSnapshot === snap) return true;
-    // The log and the rows it names, read at one moment.
-    const fresh = sync.snapshot(() => this.#replay(snap));
-    if (fresh) {
+    if (this.#replayedAt !== version || this.#replayedSnapshot !== snap) {
+      // The log and the rows it names, read at one moment.
+      if (!sync.snapshot(() => this.#replay(snap))) return false;
       this.#replayedAt = version;
       this.#replayedSnapshot = snap;
     }
-    return fresh;
+    this.#verified = snap;
+    return true;
   }
 
   /** The data_version read before the last complete replay (commits after it change it). */
   #replayedAt = -1;
   #replayedSnapshot: Snapshot | undefined;
+  /** The snapshot the last successful refresh() vouched for: what lookups read. */
+  #verified: Snapshot | undefined;
 
   #replay(snap: Snapshot): boolean {
     const sync = this.reader.sync;
     const changes = JSON.parse(sync.json(CHANGES, [snap.seq])) as [number, string, string | null, string | null, string | null][];
-    if (changes.length === 0) return true;
-    // Too many: rebuilding is cheaper. A gap anywhere (entries trimmed or deleted before this
-    // index saw them; the sequence has none of its own): the index cannot know what it missed.
+    // Too many: rebuilding is cheaper. A gap anywhere, or entries handed out that are no longer
+    // there (trimmed or deleted before this index saw them; the sequence has no gaps of its
+    // own): the index cannot know what it missed.
     if (changes.length > MAX_REPLAY) return this.#stale();
     for (let i = 0; i < changes.length; i++) if (changes[i]![0] !== snap.seq + 1 + i) return this.#stale();
+    if (Number(sync.row(LAST_CHANGE, [])![0]) !== snap.seq + changes.length) return this.#stale();
+    if (changes.length === 0) return true;
     try {
       for (const [seq, kind, a, b, c] of changes) {
         if (kind === 's' && a !== null) this.#replaySubject(snap, a, b, c);
@@ -406,8 +410,8 @@ export class CheckIndex {
         snap.seq = seq;
       }
     } catch {
-      // Half replayed: this copy is of no use any more.
-      this.#current = undefined;
+      // Half replayed: this copy is of no use any more (when it is the published one).
+      if (this.#current === snap) this.#current = undefined;
       return this.#stale();
     }
     if (snap.subjectOverlay.size + snap.suppressionOverlay.size > MAX_OVERLAY && !this.#building) void this.build();
@@ -420,7 +424,7 @@ export class CheckIndex {
    * purpose's channel is the other one, of the person's address there. Call refresh() first.
    */
   lookup(channel: Channel, bidx: string, purposeChannel: Channel | undefined): IndexLookup {
-    const snap = this.#current!;
+    const snap = this.#verified!;
     const cross = purposeChannel !== undefined && purposeChannel !== channel;
     let subject: IndexedSubject | undefined;
     let reachable = !cross;
@@ -562,8 +566,12 @@ export class CheckIndex {
     await this.#loadSuppressions(snap, 'email');
     await this.#loadSuppressions(snap, 'sms');
     for (const block of [emailBlock, phoneBlock, snap.suppressions.email, snap.suppressions.sms]) block.buckets = new Buckets(block.keys, block.n);
+    // Brought up to date before it is published: a snapshot that cannot be stays unpublished.
+    const version = sync.version();
+    if (!sync.snapshot(() => this.#replay(snap))) throw new Error('check index: too far behind after the build');
     this.#current = snap;
-    this.refresh();
+    this.#replayedAt = version;
+    this.#replayedSnapshot = snap;
   }
 
   /** Reads a channel's people page by page, in the order of their address there. `link`: records the other address of the person at `i`. */

@@ -37,7 +37,9 @@ export interface SyncReader {
   /**
    * SQLite's data_version of this (read-only) connection: it changes whenever any other
    * connection (this process's writer, another process) has committed since, and only
-   * then. Equal values mean nothing was written in between. Read once per turn (turn.ts).
+   * then. Equal values mean nothing was written in between. Read at most once per turn
+   * (turn.ts) and millisecond: a check sees every write of this process acknowledged
+   * before it arrived, and every write committed elsewhere a millisecond before it began.
    */
   version(): number;
   /** Runs `read` in one read transaction: its statements see one moment of the database. */
@@ -109,16 +111,22 @@ class PooledReader implements CheckReader {
   }
 }
 
+/** How long a data_version read is reused within a turn (a long turn, such as a bulk check's slice, must not stretch it). */
+const VERSION_FOR_MS = 1;
+
 class NativeReader implements CheckReader {
   readonly #statements = new Map<string, NativeStatement>();
   #workers: WorkerPool | undefined;
-  #version = { turn: -1, value: 0 };
+  #version = { turn: -1, at: 0, value: 0 };
   readonly sync: SyncReader = {
     json: (sql, args) => String(this.#statement(sql).get(...args)?.[0] ?? '[]'),
     row: (sql, args) => this.#statement(sql).get(...args),
     version: () => {
       const turn = currentTurn();
-      if (this.#version.turn !== turn) this.#version = { turn, value: Number(this.#statement('PRAGMA data_version').get()![0]) };
+      const now = performance.now();
+      if (this.#version.turn !== turn || now - this.#version.at >= VERSION_FOR_MS) {
+        this.#version = { turn, at: now, value: Number(this.#statement('PRAGMA data_version').get()![0]) };
+      }
       return this.#version.value;
     },
     snapshot: (read) => {

@@ -8,6 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { createApp } from '../../server/app';
@@ -176,5 +177,59 @@ describe('check index', () => {
       );
     });
     assert.deepEqual([status, reason], [201, 'withdrawn']);
+  });
+
+  it('sees a write committed elsewhere a millisecond before a check, even late in a long turn', async () => {
+    await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'ida@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 }), 201);
+    const bidx = t.services.crypto.blindIndex('acme', 'email', 'ida@example.dk');
+    const native = new Native(t.file, { timeout: 5000 });
+    // A socket pair: what the client writes is read in a poll phase, as a request is.
+    let serverSide: Socket | undefined;
+    const server = createServer((socket) => (serverSide = socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.on('connect', resolve));
+    while (!serverSide) await new Promise((resolve) => setTimeout(resolve, 5));
+    try {
+      const reason = await new Promise<string>((resolve, reject) => {
+        setImmediate(async () => {
+          try {
+            // A check in the check phase (a bulk check's later slice runs there), which reads data_version ...
+            assert.equal((await verdict('ida@example.dk')).reason, 'consented');
+            // ... then another process lists the address, and the sender asks a little later: in
+            // the next poll phase, still the same turn.
+            native.prepare("INSERT INTO suppressions (site_id, channel, bidx, reason, list, purpose_id, created_at) VALUES ('acme', 'email', ?, 'listed', 'robinson', NULL, 1)").run(bidx);
+            const until = performance.now() + 2;
+            while (performance.now() < until);
+            serverSide!.once('data', () => void verdict('ida@example.dk').then((v) => resolve(v.reason), reject));
+            client.write('GET /check');
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      assert.equal(reason, 'listed');
+    } finally {
+      client.destroy();
+      serverSide?.destroy();
+      server.close();
+      native.close();
+    }
+  });
+
+  it('gives way to the database when the change log was emptied by hand', async () => {
+    await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'jens@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 }), 201);
+    assert.equal((await verdict('jens@example.dk')).reason, 'consented');
+    const native = new Native(t.file, { timeout: 5000 });
+    try {
+      const bidx = t.services.crypto.blindIndex('acme', 'email', 'jens@example.dk');
+      native.prepare("UPDATE consent_states SET status = 'withdrawn' WHERE subject_id = (SELECT id FROM subjects WHERE email_bidx = ?)").run(bidx);
+      native.prepare('DELETE FROM check_changes').run();
+    } finally {
+      native.close();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal((await index()).refresh(), false, 'the index knows it missed changes');
+    assert.equal((await verdict('jens@example.dk')).reason, 'withdrawn');
   });
 });
