@@ -429,9 +429,10 @@ async function checkCommand(file: string | undefined, values: Record<string, unk
   const [allowedOut, rejectedOut] = outputs;
   const interrupted = (signal: NodeJS.Signals) => {
     discardOutputs(outputs);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143);
   };
-  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  // Also SIGHUP (a closed terminal or a dropped ssh session): no half-written file of checked addresses stays behind.
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted).once('SIGHUP', interrupted);
   const progress = progressBar(size);
   const run = (checked: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, header: boolean | undefined) =>
     splitCheckedCsv(checked, { allowed: allowedOut!.write, rejected: rejectedOut?.write }, { header });
@@ -453,7 +454,7 @@ async function checkCommand(file: string | undefined, values: Record<string, unk
     discardOutputs(outputs);
     throw e;
   } finally {
-    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted).off('SIGHUP', interrupted);
   }
   progress.done();
   if (!summary) return 1;
@@ -475,7 +476,8 @@ interface Remote {
  * `hostname` is as the URL parser left it (lower case, IPv4 in dotted decimal, IPv6 compressed in brackets).
  */
 function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/\.$/, '');
+  // Exactly `localhost`: `localhost.` is not answered from /etc/hosts but asked of DNS.
+  const host = hostname;
   return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
 }
 
@@ -531,7 +533,8 @@ function remoteOptions(values: Record<string, unknown>): Remote {
     try {
       raw = readFileSync(keyFile, 'utf8');
     } catch (e) {
-      throw new UsageError(`cannot read --key-file ${keyFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      // Not the path itself: a key passed there by mistake would be printed.
+      throw new UsageError(`cannot read the --key-file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   } else if (process.env.SAMTYKKE_API_KEY) {
     source = 'SAMTYKKE_API_KEY';
@@ -624,7 +627,8 @@ async function openOutputs(targets: string[]): Promise<Output[]> {
       const existing = statSync(target, { throwIfNoEntry: false });
       if (existing?.isDirectory()) throw new UsageError(`${target} is a folder`);
       const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-      const stream = createWriteStream(temp, { flags: 'wx' });
+      // Readable by the owner only while it is written: it holds people's addresses.
+      const stream = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
       stream.on('error', () => {}); // kept in stream.errored, and thrown by write() and commitOutputs()
       const output: Output = {
         target,

@@ -495,6 +495,48 @@ describe('migrations', () => {
   });
 });
 
+describe('migration 0009', () => {
+  it('puts people restricted before it on the suppression list, one restricted entry per address', async () => {
+    const full = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+    const k = full.entries.findIndex((e) => e.tag.startsWith('0009_'));
+    assert.ok(k > 0);
+    const parent = await tempDir('samtykke-migrations-');
+    dirs.push(parent);
+    const folder = join(parent, 'migrations');
+    mkdirSync(join(folder, 'meta'), { recursive: true });
+    writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify({ ...full, entries: full.entries.slice(0, k) }));
+    for (const e of full.entries.slice(0, k)) copyFileSync(join(MIGRATIONS_FOLDER, `${e.tag}.sql`), join(folder, `${e.tag}.sql`));
+    const dir = await tempDir('samtykke-migrate-');
+    dirs.push(dir);
+    const database = await openDatabase({ url: `file:${join(dir, 'm.db')}` });
+    try {
+      await drizzleMigrate(drizzle(database.writer, { schema }), { migrationsFolder: folder });
+      await database.client.execute("INSERT INTO sites (id, name, created_at) VALUES ('old', 'Old site', 1)");
+      const person = (id: string, email: string | null, phone: string | null, restricted: number, erasedAt: number | null) =>
+        database.client.execute({
+          sql: 'INSERT INTO subjects (id, site_id, email_bidx, phone_bidx, restricted, erased_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 1)',
+          args: [id, 'old', email, phone, restricted, erasedAt],
+        });
+      await person('both', 'e-both', 'p-both', 1, null);
+      await person('mail-only', 'e-mail-only', null, 1, null);
+      await person('free', 'e-free', 'p-free', 0, null);
+      await person('erased', null, null, 1, 5);
+      await migrate(database);
+      const { rows } = await database.client.execute("SELECT channel, bidx, list, purpose_id FROM suppressions WHERE reason = 'restricted' ORDER BY bidx");
+      assert.deepEqual(
+        rows.map((r) => [r.channel, r.bidx, r.list, r.purpose_id]),
+        [
+          ['email', 'e-both', '', null],
+          ['email', 'e-mail-only', '', null],
+          ['sms', 'p-both', '', null],
+        ],
+      );
+    } finally {
+      database.close();
+    }
+  });
+});
+
 describe('write queue', () => {
   it('100 concurrent consents share a few transactions, and all 100 events are there, chained', async () => {
     const t = await app();
