@@ -127,8 +127,9 @@ export const SuppressionEntry = v.object({
 // Webhooks
 /**
  * What a webhook is told of: every opt-out of a person (withdraw, object, unsubscribe,
- * sms-stop, erase), and a restriction of processing (GDPR art. 18) and its lifting, which
- * is no opt-out but lets a sender resume. An endpoint naming no events gets all of them.
+ * sms-stop, erase), and a restriction of processing (GDPR art. 18) and its lifting. The
+ * lifting is no opt-in: other blocks of the address still hold, so a sender checks before
+ * mailing again. An endpoint naming no events gets all of them.
  */
 export const WEBHOOK_EVENTS = ['withdraw', 'object', 'unsubscribe', 'sms-stop', 'erase', 'restrict', 'unrestrict'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
