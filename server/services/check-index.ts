@@ -280,9 +280,12 @@ type SuppressionTuple = [string, number, string, string, string | null, number];
  * build and replay, `own` and `other` being the two blind-index columns in either order.
  */
 const subjectColumns = (own: string, other: string) =>
-  `json_array(s.${own}, s.${other}, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action,` +
-  " CASE WHEN ?4 = 1 THEN EXISTS (SELECT 1 FROM consent_states k WHERE k.subject_id = s.id AND k.status <> 'pending') END)";
-const STATE_JOIN =
+  `json_array(s.${own}, s.${other}, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action, CASE WHEN ?4 = 1 THEN ${KNOWN_SQL} END)`;
+
+/** Whether the person `s` is on record beyond an unconfirmed signup: a consent state that is not pending, for any purpose. */
+export const KNOWN_SQL = "EXISTS (SELECT 1 FROM consent_states k WHERE k.subject_id = s.id AND k.status <> 'pending')";
+/** The person `s`'s state for the purpose ?1, and the event that withdrew it (for how it was withdrawn). */
+export const STATE_JOIN =
   ' LEFT JOIN consent_states cs ON cs.subject_id = s.id AND cs.purpose_id = ?1' + " LEFT JOIN consent_events e ON e.id = cs.event_id AND cs.status = 'withdrawn'";
 
 const pageSql = (own: 'email_bidx' | 'phone_bidx', other: 'email_bidx' | 'phone_bidx') =>

@@ -31,7 +31,7 @@ import type { CatalogPurpose, SiteCatalog } from './catalog';
 import type { ServiceContext } from './context';
 import { normalizeEmail, normalizePhone } from './contact';
 import { AppError, invalidField, notFound } from './errors';
-import { checkIndexFor, type CheckIndex, type IndexedSubject, type IndexedSuppression } from './check-index';
+import { checkIndexFor, KNOWN_SQL, STATE_JOIN, type CheckIndex, type IndexedSubject, type IndexedSuppression } from './check-index';
 import { checkReader, type CheckReader } from './check-reader';
 import { addressColumn, csvBatches, csvLine, CsvParser, guessKind, isBlank, type AddressColumn, type CsvRecord } from './csv';
 
@@ -153,9 +153,6 @@ export const CHUNK = 10_000;
 
 type SubjectColumn = 'email_bidx' | 'phone_bidx' | 'id';
 
-/** Whether the person is on record beyond an unconfirmed signup: a consent state that is not pending, for any purpose. */
-const KNOWN_SQL = "EXISTS (SELECT 1 FROM consent_states k WHERE k.subject_id = s.id AND k.status <> 'pending')";
-
 const subjectSqlCache = new Map<string, string>();
 /**
  * People by `by` (one JSON array of keys, ?3), with their state for the purpose (?1) on
@@ -168,9 +165,7 @@ function subjectSql(by: SubjectColumn, own: 'email_bidx' | 'phone_bidx' | null, 
   if (!sql) {
     sql =
       `SELECT json_group_array(json_array(j.key, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action, ${own ? `s.${own}` : 'NULL'}, ${known ? KNOWN_SQL : 'NULL'}))` +
-      ` FROM json_each(?3) j JOIN subjects s ON s.site_id = ?2 AND s.${by} = j.value` +
-      ' LEFT JOIN consent_states cs ON cs.subject_id = s.id AND cs.purpose_id = ?1' +
-      " LEFT JOIN consent_events e ON e.id = cs.event_id AND cs.status = 'withdrawn'";
+      ` FROM json_each(?3) j JOIN subjects s ON s.site_id = ?2 AND s.${by} = j.value${STATE_JOIN}`;
     subjectSqlCache.set(cacheKey, sql);
   }
   return sql;
@@ -314,10 +309,14 @@ const OWN_COLUMN = { email: 'email_bidx', sms: 'phone_bidx' } as const;
 /** What check.ts reads of the full services (the HTTP app, the CLI), when present. */
 type CheckContext = ServiceContext & { database?: { url: string }; checkWorkers?: number; checkIndex?: boolean | 'await' };
 
-/** The in-memory index of the plan's (site, purpose), brought up to date; undefined when checks must read the database. */
+/** The in-memory index of the plan's (site, purpose), when checks use one (CHECK_INDEX, a local database file). */
+function indexOf(ctx: CheckContext, reader: CheckReader, plan: CheckPlan): CheckIndex | undefined {
+  return ctx.checkIndex ? checkIndexFor(reader, plan.siteId, plan.purpose.id, !plan.needsConsent) : undefined;
+}
+
+/** The plan's index, brought up to date; undefined when checks must read the database. */
 async function usableIndex(ctx: CheckContext, reader: CheckReader, plan: CheckPlan): Promise<CheckIndex | undefined> {
-  if (!ctx.checkIndex) return undefined;
-  const index = checkIndexFor(reader, plan.siteId, plan.purpose.id, !plan.needsConsent);
+  const index = indexOf(ctx, reader, plan);
   if (!index) return undefined;
   if (ctx.checkIndex === 'await' && !index.ready) await index.build();
   return index.refresh() ? index : undefined;
@@ -335,8 +334,7 @@ function fromIndex(index: CheckIndex, plan: CheckPlan, contact: { kind: 'email' 
  */
 export async function warmCheckIndex(ctx: ServiceContext, siteId: string, purposeKey: string): Promise<boolean> {
   const plan = await checkPlan(ctx, siteId, purposeKey);
-  if (!(ctx as CheckContext).checkIndex) return false;
-  const index = checkIndexFor(checkReader(ctx as CheckContext), plan.siteId, plan.purpose.id, !plan.needsConsent);
+  const index = indexOf(ctx as CheckContext, checkReader(ctx as CheckContext), plan);
   if (!index) return false;
   if (!index.ready) await index.build();
   return index.ready;
@@ -441,9 +439,7 @@ function singleSql(by: 'email_bidx' | 'phone_bidx', own: 'email_bidx' | 'phone_b
       `SELECT s.id, s.restricted, s.erased_at, cs.status, cs.updated_at, cs.wording_version_id, cs.source_id, e.action, ${own ? `s.${own}` : 'NULL'},` +
       ' (SELECT json_group_array(json_array(x.id, x.reason, x.list, x.purpose_id, x.created_at)) FROM suppressions x WHERE x.site_id = ?2 AND x.channel = ?4 AND x.bidx = ?3),' +
       ` ${known ? KNOWN_SQL : 'NULL'}` +
-      ` FROM (SELECT 1) LEFT JOIN subjects s ON s.site_id = ?2 AND s.${by} = ?3` +
-      ' LEFT JOIN consent_states cs ON cs.subject_id = s.id AND cs.purpose_id = ?1' +
-      " LEFT JOIN consent_events e ON e.id = cs.event_id AND cs.status = 'withdrawn'";
+      ` FROM (SELECT 1) LEFT JOIN subjects s ON s.site_id = ?2 AND s.${by} = ?3${STATE_JOIN}`;
     singleSqlCache.set(cacheKey, sql);
   }
   return sql;

@@ -2,9 +2,10 @@
  * API keys. The secret is shown once; only its SHA-256 is stored (the secret is 256
  * random bits, so a fast hash is safe). A key belongs to one site and carries scopes.
  *
- * On a local database file a key is read on every request, synchronously through the
- * send checks' own connection (one indexed row, a few µs), so a revocation made anywhere
- * (this process, the CLI, another instance) is seen by the next request. Elsewhere (a
+ * On a local database file a key is read synchronously through the send checks' own
+ * connection (one indexed row, a few µs), again whenever SQLite's data_version shows a
+ * commit since the last read (check-reader.ts: a revocation through this process is seen
+ * by the next request, one made elsewhere within a millisecond). Elsewhere (a
  * remote libSQL server) authenticated keys are remembered in memory, keyed by the
  * secret's hash: a revocation made through this process forgets the key at once, one
  * made elsewhere is seen within KEY_CACHE_TTL_MS.

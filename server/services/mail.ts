@@ -19,7 +19,7 @@ import { mailOutbox } from '../db/schema';
 import type { Crypto } from './crypto';
 import { newId } from './crypto';
 import { AppError } from './errors';
-import { afterFailure, logFailure, OutboxLoop } from './outbox-loop';
+import { afterFailure, logFailure, OutboxLoop, type OutboxTiming } from './outbox-loop';
 
 export type MailKind = 'confirm' | 'receipt' | 'magic-link' | 'test' | (string & {});
 export type MailStatus = 'pending' | 'sent' | 'failed' | 'dev';
@@ -198,26 +198,14 @@ export async function listDevOutbox(ctx: { db: { $client: Client }; mail: Mail }
   });
 }
 
-export interface DeliveryOptions {
+/** Defaults: poll every 30 s, claims of 10 min, retries from 1 min doubling to 2 h, given up after 24 h, 10 a round. */
+export interface DeliveryOptions extends OutboxTiming {
   /** The write connection's queue: claims and outcomes are written through it. */
   queue: WriteQueue;
   mail: Mail;
   smtpUrl: string;
   from: string;
   now?: () => number;
-  /** How often due messages are looked for without a nudge (default 30 s). */
-  pollMs?: number;
-  /** How long a claim holds before another loop may take the message (default 10 min). */
-  claimMs?: number;
-  /** First retry delay, doubled per attempt (default 1 min), capped at maxBackoffMs (default 2 h). */
-  backoffMs?: number;
-  maxBackoffMs?: number;
-  /** A message still undelivered this long after it was queued is given up (default 24 h). */
-  giveUpMs?: number;
-  /** Messages claimed per round (default 10). */
-  batch?: number;
-  /** Log retries and failures (never with an address). */
-  log?: boolean;
   /** For tests: a ready transport instead of one built from smtpUrl. */
   transport?: Transporter;
 }

@@ -16,6 +16,23 @@ export interface OutboxLoopOptions<R> {
   nextPollMs: () => number;
 }
 
+/** The timing every outbox's delivery loop takes (each states its own defaults). */
+export interface OutboxTiming {
+  /** How often due rows are looked for without a nudge. */
+  pollMs?: number;
+  /** How long a claim holds before another loop may take the row. */
+  claimMs?: number;
+  /** First retry delay, doubled per attempt, capped at maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** A row still undelivered this long after it was queued is given up. */
+  giveUpMs?: number;
+  /** Rows claimed per round. */
+  batch?: number;
+  /** Log retries and failures (never with an address). */
+  log?: boolean;
+}
+
 export class OutboxLoop<R> {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<R> | undefined;

@@ -29,7 +29,7 @@ import { invalidField, notFound } from './errors';
 import type { AppendedEvent, NewEvent } from './events';
 import { SUBJECT_EMAIL, SUBJECT_PHONE } from './ledger';
 import { appendAudit } from './audit';
-import { afterFailure, logFailure, OutboxLoop } from './outbox-loop';
+import { afterFailure, logFailure, OutboxLoop, type OutboxTiming } from './outbox-loop';
 
 export const WEBHOOK_SECRET_CONTEXT = 'webhooks.secret';
 export const WEBHOOK_PAYLOAD_CONTEXT = 'webhook_deliveries.payload';
@@ -314,24 +314,13 @@ export function webhookSignature(secret: string, t: number, body: string): strin
   return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
 }
 
-export interface WebhookDeliveryOptions {
+/** Defaults: poll every 30 s, claims of 2 min, retries from 30 s doubling to 1 h, given up 24 h after the event, 20 a round (sent concurrently). */
+export interface WebhookDeliveryOptions extends OutboxTiming {
   queue: WriteQueue;
   webhooks: Webhooks;
   now?: () => number;
-  /** How often due deliveries are looked for without a nudge (default 30 s). */
-  pollMs?: number;
-  /** How long a claim holds before another loop may take the delivery (default 2 min). */
-  claimMs?: number;
-  /** First retry delay, doubled per attempt (default 30 s), capped at maxBackoffMs (default 1 h). */
-  backoffMs?: number;
-  maxBackoffMs?: number;
-  /** A delivery still failing this long after its event is given up (default 24 h). */
-  giveUpMs?: number;
-  /** Deliveries claimed (and sent concurrently) per round (default 20). */
-  batch?: number;
   /** Per request (default 10 s). */
   timeoutMs?: number;
-  log?: boolean;
   fetch?: typeof fetch;
   /**
    * Development only: send to http and to loopback/private addresses (default: the

@@ -40,7 +40,7 @@ async function startSmtp(port = 0): Promise<TestSmtp> {
     disabledCommands: ['STARTTLS'],
     closeTimeout: 200,
     logger: false,
-    onRcptTo(address, _session, callback) {
+    onRcptTo(_address, _session, callback) {
       if (state.rejectWith === undefined) return callback();
       const error = Object.assign(new Error('mailbox unavailable'), { responseCode: state.rejectWith });
       callback(error);
