@@ -2,16 +2,17 @@
  * Builds the HTTP app from its dependencies, so tests build it in-process on their own
  * database. Startup (config, migrations, listening) lives in main.ts and cli.ts.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { requestId } from 'hono/request-id';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Database } from './db/client';
 import { WriteQueue } from './db/write-queue';
 import type { AppEnv } from './http/env';
 import { errorJson, handleError } from './http/errors';
+import { header, setResponseHeader } from './http/headers';
 import { Catalog } from './services/catalog';
 import type { ServiceContext } from './services/context';
 import { createCrypto } from './services/crypto';
@@ -113,37 +114,42 @@ export function createApp(options: AppOptions) {
   const services = createServices(options);
   const app = new Hono<AppEnv>();
 
-  app.use(requestId());
-  app.use(async (c, next) => {
+  // Plain functions, not async ones, here and below: a request waits a turn for each.
+  app.use((c, next) => {
+    // The caller's X-Request-Id when it is a plain token, else a new one; echoed back.
+    let id = header(c, 'x-request-id');
+    if (!id || id.length > 255 || /[^\w\-=]/.test(id)) id = randomUUID();
+    c.set('requestId', id);
     c.set('services', services);
-    // Set before the handler runs: setting it afterwards forces the response to be rebuilt.
-    c.header('X-Content-Type-Options', 'nosniff');
+    // Set before the handler runs: setting them afterwards forces the response to be rebuilt.
+    setResponseHeader(c, 'X-Request-Id', id);
+    setResponseHeader(c, 'X-Content-Type-Options', 'nosniff');
+    if (!options.log) return next();
     const started = performance.now();
-    await next();
-    if (options.log) {
+    return next().then(() => {
       // The route pattern, never the path or query: those can hold an address.
       console.log(
         JSON.stringify({
           level: 'info',
-          requestId: c.get('requestId'),
+          requestId: id,
           method: c.req.method,
           route: c.req.routePath,
           status: c.res.status,
           ms: Math.round((performance.now() - started) * 10) / 10,
         }),
       );
-    }
+    });
   });
   const tooLarge = (c: Context) => errorJson(c, 413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
   const streamedBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
-  app.use('/v1/*', async (c, next) => {
+  app.use('/v1/*', (c, next) => {
     // Bulk and CSV checks and list imports set their own limits (CSV: none, read as a stream).
     if (OWN_BODY_LIMIT.test(c.req.path)) return next();
     // A declared length is checked without touching the stream (which would make the
     // Node adapter build a full web Request); only chunked bodies are counted as they come.
-    const length = c.req.header('content-length');
-    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
-      return Number(length) > MAX_BODY_BYTES ? tooLarge(c) : next();
+    const length = header(c, 'content-length');
+    if (length !== undefined && header(c, 'transfer-encoding') === undefined) {
+      return Number(length) > MAX_BODY_BYTES ? Promise.resolve(tooLarge(c)) : next();
     }
     return streamedBodyLimit(c, next);
   });

@@ -6,6 +6,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env';
 import { errorJson } from './errors';
+import { header } from './headers';
 
 export interface PageCorsOptions {
   /** Request headers allowed besides Content-Type (e.g. `authorization` for the preference routes). */
@@ -17,7 +18,7 @@ export interface PageCorsOptions {
 export function pageCors(methods: string[], options: PageCorsOptions = {}): MiddlewareHandler<AppEnv> {
   const allowHeaders = ['content-type', ...(options.headers ?? [])].join(', ');
   return async (c, next) => {
-    const origin = c.req.header('origin');
+    const origin = header(c, 'origin');
     c.header('Vary', 'Origin', { append: true });
     if (origin) {
       const catalog = await c.get('services').catalog.get(c.req.param('site') ?? '');

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { RequestMeta } from '../services/evidence';
 import type { AppEnv } from './env';
+import { header } from './headers';
 
 /**
  * The client's address as seen through `trustProxy` reverse proxies. Each proxy appends the
@@ -28,6 +29,6 @@ export function requestMeta(c: Context<AppEnv>): RequestMeta {
   } catch {
     socket = undefined; // app.request() in tests has no socket
   }
-  const ip = clientAddress(socket, c.req.header('x-forwarded-for'), c.get('services')?.trustProxy ?? 0);
-  return { ip, userAgent: c.req.header('user-agent') };
+  const ip = clientAddress(socket, header(c, 'x-forwarded-for'), c.get('services')?.trustProxy ?? 0);
+  return { ip, userAgent: header(c, 'user-agent') };
 }

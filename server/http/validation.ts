@@ -9,6 +9,8 @@ import * as v from 'valibot';
 import type { ValidationTargets } from 'hono';
 import type { ErrorDetail } from '../services/errors';
 import { errorJson } from './errors';
+import { withDescription } from './openapi';
+import { header } from './headers';
 
 const PHRASES: Record<string, string> = {
   email: 'must be an e-mail address',
@@ -50,16 +52,42 @@ export function validationError(c: Context, issues: readonly v.BaseIssue<unknown
 
 const WHERE: Partial<Record<keyof ValidationTargets, string>> = { json: 'body', query: 'query', param: 'path', header: 'header' };
 
-/** hono-openapi's validator with our error shape. */
+/**
+ * hono-openapi's validator with our error shape. For path parameters and the query, the
+ * same check in one step: Hono's validator reads the Content-Type header of every request
+ * (which costs a GET a web Headers object under Node) and awaits three times; the send
+ * check's route pays that on every call. hono-openapi's description (what /openapi.json
+ * is built from) is kept on the middleware either way.
+ */
 export function validate<T extends keyof ValidationTargets, S extends v.GenericSchema>(target: T, schema: S) {
-  return validator(target, schema, (result, c) => {
+  const described = validator(target, schema, (result, c) => {
     if (!result.success) return validationError(c, result.error as unknown as v.BaseIssue<unknown>[], WHERE[target] ?? target);
   });
+  if (target !== 'param' && target !== 'query') return described;
+  const read = target === 'param' ? (c: Context) => c.req.param() : queryValues;
+  const where = WHERE[target]!;
+  return withDescription(described, (c, next) => {
+    const result = v.safeParse(schema, read(c));
+    if (!result.success) return Promise.resolve(validationError(c, result.issues, where));
+    c.req.addValidatedData(target, result.output as never);
+    return next();
+  });
+}
+
+/** The query as Hono's validator hands it over: a repeated name becomes an array. */
+function queryValues(c: Context): Record<string, string | string[]> {
+  const all = c.req.queries();
+  const out: Record<string, string | string[]> = {};
+  for (const name in all) {
+    const values = all[name]!;
+    out[name] = values.length === 1 ? values[0]! : values;
+  }
+  return out;
 }
 
 /** JSON bodies only: anything else is 415 before it is read. */
 export const requireJson: MiddlewareHandler = async (c, next) => {
-  const type = c.req.header('content-type') ?? '';
+  const type = header(c, 'content-type') ?? '';
   if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
     return errorJson(c, 415, 'unsupported_media_type', 'send the body as application/json');
   }

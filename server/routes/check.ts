@@ -5,7 +5,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { describeRoute } from 'hono-openapi';
 import * as v from 'valibot';
 import { SiteId } from '../../shared/api';
 import { BulkCheckAnswer, BulkCheckBody, CheckAnswer, CheckQuery, CsvCheckQuery, MAX_BULK_CONTACTS } from '../../shared/check-api';
@@ -14,8 +13,9 @@ import { checkBulk, checkCsv, checkOne } from '../services/check';
 import { requireScope } from '../http/auth';
 import type { AppEnv } from '../http/env';
 import { errorJson } from '../http/errors';
-import { answers, bearer } from '../http/openapi';
+import { describeRoute, answers, bearer } from '../http/openapi';
 import { jsonBody, validate } from '../http/validation';
+import { header } from '../http/headers';
 
 /** Response header of POST check.csv: `present` when the answer's first row is the input's header row, else `absent`. */
 export const CSV_HEADER_HEADER = 'Samtykke-Csv-Header';
@@ -51,7 +51,8 @@ export const checkRoutes = new Hono<AppEnv>()
     validate('query', CheckQuery),
     async (c) => {
       const q = c.req.valid('query');
-      return c.json(await checkOne(c.get('services'), c.req.valid('param').site, q.purpose, q));
+      const answer = checkOne(c.get('services'), c.req.valid('param').site, q.purpose, q);
+      return c.json(answer instanceof Promise ? await answer : answer);
     },
   )
   .post(
@@ -103,7 +104,7 @@ export const checkRoutes = new Hono<AppEnv>()
     validate('param', SiteParam),
     validate('query', CsvCheckQuery),
     async (c) => {
-      const type = c.req.header('content-type') ?? '';
+      const type = header(c, 'content-type') ?? '';
       if (!/^(text\/(csv|plain)|application\/(csv|octet-stream))\s*(;|$)/i.test(type)) {
         return errorJson(c, 415, 'unsupported_media_type', 'send the body as text/csv');
       }

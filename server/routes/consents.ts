@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
-import { describeRoute } from 'hono-openapi';
 import * as v from 'valibot';
 import { RecordConsent, RecordedConsent, SiteId } from '../../shared/api';
 import { recordConsent, requestFingerprint } from '../services/ledger';
 import { keyActor, requireScope } from '../http/auth';
 import type { AppEnv } from '../http/env';
-import { answers, bearer } from '../http/openapi';
+import { describeRoute, answers, bearer } from '../http/openapi';
 import { requestMeta } from '../http/request-meta';
 import { jsonBody, validate } from '../http/validation';
 

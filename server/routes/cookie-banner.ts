@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { describeRoute, resolver } from 'hono-openapi';
+import { resolver } from 'hono-openapi';
 import * as v from 'valibot';
 import { ConfigQuery, CookieConfigSchema, CookieConsent, CookieConsentAnswer, SiteId } from '../../shared/api';
 import { recordCookieChoice } from '../services/cookie-banner';
@@ -7,10 +7,11 @@ import { sha256Hex } from '../services/crypto';
 import { pageCors } from '../http/cors';
 import type { AppEnv } from '../http/env';
 import { errorJson } from '../http/errors';
-import { answers } from '../http/openapi';
+import { describeRoute, answers } from '../http/openapi';
 import { rateLimit } from '../http/rate-limit';
 import { requestMeta } from '../http/request-meta';
 import { validate, validationError } from '../http/validation';
+import { header } from '../http/headers';
 
 const SiteParam = v.object({ site: SiteId });
 const tags = ['Cookie banner'];
@@ -32,14 +33,14 @@ export const cookieBannerRoutes = new Hono<AppEnv>()
     validate('param', SiteParam),
     validate('query', ConfigQuery),
     async (c) => {
-      const gpc = c.req.header('sec-gpc') === '1';
+      const gpc = header(c, 'sec-gpc') === '1';
       const config = await c.get('services').cookieConfigs.get(c.req.valid('param').site, c.req.valid('query').lang, gpc);
       const body = JSON.stringify(config);
       const etag = `"${sha256Hex(body).slice(0, 32)}"`;
       c.header('ETag', etag);
       c.header('Cache-Control', 'public, max-age=300, stale-while-revalidate=3600');
       c.header('Vary', 'Sec-GPC', { append: true });
-      const match = c.req.header('if-none-match');
+      const match = header(c, 'if-none-match');
       if (match && match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return c.body(null, 304);
       return c.body(body, 200, { 'content-type': 'application/json' });
     },
@@ -59,7 +60,7 @@ export const cookieBannerRoutes = new Hono<AppEnv>()
     }),
     validate('param', SiteParam),
     async (c) => {
-      const type = c.req.header('content-type') ?? '';
+      const type = header(c, 'content-type') ?? '';
       if (!/^(text\/plain|application\/json)\s*(;|$)/i.test(type)) {
         return errorJson(c, 415, 'unsupported_media_type', 'send the body as application/json or text/plain');
       }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import { describeRoute } from 'hono-openapi';
 import type { AppEnv } from '../http/env';
 import { errorJson } from '../http/errors';
+import { describeRoute } from '../http/openapi';
 
 const tags = ['Health'];
 

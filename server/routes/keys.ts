@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
-import { describeRoute } from 'hono-openapi';
 import * as v from 'valibot';
 import { ApiKey, ApiKeyList, CreatedApiKey, NewApiKey, SiteId } from '../../shared/api';
 import { createKey, listKeys, revokeKey } from '../services/keys';
 import { keyActor, requireScope } from '../http/auth';
 import type { AppEnv } from '../http/env';
-import { answers, bearer } from '../http/openapi';
+import { describeRoute, answers, bearer } from '../http/openapi';
 import { jsonBody, validate } from '../http/validation';
 
 const SiteParam = v.object({ site: SiteId });

@@ -5,7 +5,7 @@
  * with the Authorization header allowed.
  */
 import { Hono, type Context } from 'hono';
-import { describeRoute, resolver } from 'hono-openapi';
+import { resolver } from 'hono-openapi';
 import * as v from 'valibot';
 import {
   ErasedAnswer,
@@ -22,7 +22,7 @@ import {
 } from '../../shared/api';
 import { pageCors } from '../http/cors';
 import type { AppEnv } from '../http/env';
-import { answers } from '../http/openapi';
+import { describeRoute, answers } from '../http/openapi';
 import { requestMeta } from '../http/request-meta';
 import { jsonBody, validate } from '../http/validation';
 import { normalizeEmail } from '../services/contact';
@@ -40,6 +40,7 @@ import {
 } from '../services/preferences';
 import type { FixedWindow } from '../http/rate-limit';
 import { limitsOf, tooMany } from './subscriptions';
+import { header } from '../http/headers';
 
 const SiteParam = v.object({ site: SiteId });
 const PurposeParam = v.object({ site: SiteId, purpose: PurposeKey });
@@ -51,7 +52,7 @@ const ERRORS = {
 };
 
 async function person(c: Context<AppEnv>): Promise<Person> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header(c, 'authorization') ?? '');
   c.header('Cache-Control', 'no-store');
   return authenticatePerson(c.get('services'), c.req.param('site') ?? '', match?.[1]);
 }

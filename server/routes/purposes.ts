@@ -1,12 +1,11 @@
 import { Hono } from 'hono';
-import { describeRoute } from 'hono-openapi';
 import * as v from 'valibot';
 import { NewPurpose, Purpose, PurposeKey, PurposeList, PurposePatch, SiteId, WordingDraft, WordingList, WordingVersion } from '../../shared/api';
 import { createPurpose, getPurpose, listPurposes, updatePurpose } from '../services/purposes';
 import { createDraft, getWording, listWordings, publishWording, retireWording, updateDraft } from '../services/wordings';
 import { keyActor, requireScope } from '../http/auth';
 import type { AppEnv } from '../http/env';
-import { answers, bearer } from '../http/openapi';
+import { describeRoute, answers, bearer } from '../http/openapi';
 import { jsonBody, validate } from '../http/validation';
 
 const PurposeParam = v.object({ site: SiteId, purpose: PurposeKey });

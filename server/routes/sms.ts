@@ -1,14 +1,15 @@
 import { Hono, type Context } from 'hono';
-import { describeRoute, resolver } from 'hono-openapi';
+import { resolver } from 'hono-openapi';
 import * as v from 'valibot';
 import { ErrorBody, SiteId, SmsInbound, SmsInboundAnswer } from '../../shared/api';
 import type { AppEnv } from '../http/env';
 import { errorJson } from '../http/errors';
-import { answers } from '../http/openapi';
+import { describeRoute, answers } from '../http/openapi';
 import { requestMeta } from '../http/request-meta';
 import { validate, validationError } from '../http/validation';
 import { findSiteRow } from '../services/sites';
 import { handleInboundSms, inboundSecret, twiml, twilioToken, verifyInboundSignature, verifyTwilioSignature } from '../services/sms';
+import { header } from '../http/headers';
 
 const SiteParam = v.object({ site: SiteId });
 const tags = ['SMS'];
@@ -52,7 +53,7 @@ export const smsRoutes = new Hono<AppEnv>()
     validate('param', SiteParam),
     async (c) => {
       const services = c.get('services');
-      const type = c.req.header('content-type') ?? '';
+      const type = header(c, 'content-type') ?? '';
       if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
         return errorJson(c, 415, 'unsupported_media_type', 'send the body as application/x-www-form-urlencoded');
       }
@@ -60,7 +61,7 @@ export const smsRoutes = new Hono<AppEnv>()
       if (!site) return errorJson(c, 404, 'not_found', 'site not found');
       const params = [...new URLSearchParams(await c.req.text())];
       const token = twilioToken(services, site);
-      if (!token || !verifyTwilioSignature(token, publicRequestUrl(c), params, c.req.header('x-twilio-signature'))) {
+      if (!token || !verifyTwilioSignature(token, publicRequestUrl(c), params, header(c, 'x-twilio-signature'))) {
         return errorJson(c, 403, 'bad_signature', "the request is not signed with this site's Twilio auth token");
       }
       const param = (name: string) => params.find(([k]) => k === name)?.[1];
@@ -91,7 +92,7 @@ export const smsRoutes = new Hono<AppEnv>()
     validate('param', SiteParam),
     async (c) => {
       const services = c.get('services');
-      const type = c.req.header('content-type') ?? '';
+      const type = header(c, 'content-type') ?? '';
       if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
         return errorJson(c, 415, 'unsupported_media_type', 'send the body as application/json');
       }
@@ -99,7 +100,7 @@ export const smsRoutes = new Hono<AppEnv>()
       if (!site) return errorJson(c, 404, 'not_found', 'site not found');
       const raw = await c.req.text();
       const secret = inboundSecret(services, site);
-      if (!secret || !verifyInboundSignature(secret, c.req.header('x-samtykke-signature'), raw, services.now())) {
+      if (!secret || !verifyInboundSignature(secret, header(c, 'x-samtykke-signature'), raw, services.now())) {
         return errorJson(c, 403, 'bad_signature', "the request is not signed with this site's inbound SMS secret, or the signature is stale");
       }
       let json: unknown;

@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
-import { describeRoute } from 'hono-openapi';
 import * as v from 'valibot';
 import { SiteId, Subject, SubjectQuery } from '../../shared/api';
 import { getSubject } from '../services/subjects';
 import { requireScope } from '../http/auth';
 import type { AppEnv } from '../http/env';
-import { answers, bearer } from '../http/openapi';
+import { describeRoute, answers, bearer } from '../http/openapi';
 import { validate } from '../http/validation';
 
 const SiteParam = v.object({ site: SiteId });

@@ -4,7 +4,7 @@
  * one-click unsubscribe, e-mail change), and the links a marketer puts in their own mails.
  */
 import { Hono, type Context } from 'hono';
-import { describeRoute, resolver } from 'hono-openapi';
+import { resolver } from 'hono-openapi';
 import * as v from 'valibot';
 import {
   AcceptedAnswer,
@@ -26,7 +26,7 @@ import { requireScope } from '../http/auth';
 import { pageCors } from '../http/cors';
 import type { AppEnv } from '../http/env';
 import { errorJson } from '../http/errors';
-import { answers, bearer } from '../http/openapi';
+import { describeRoute, answers, bearer } from '../http/openapi';
 import { FixedWindow, rateLimit } from '../http/rate-limit';
 import { requestMeta } from '../http/request-meta';
 import { jsonBody, validate, validationError } from '../http/validation';
@@ -51,6 +51,7 @@ import { mailStrings } from '../services/mail-strings';
 import { findSiteRow } from '../services/sites';
 import { checkLinkToken, personLang, preferencesLink, PREFS_LINK_MS, type LinkCheck, type SiteRow } from '../services/people';
 import { confirmSignup, pendingPurposes, prepareMagicLink, prepareSignup, purposeTitle, signupForm, subjectLinks, unsubscribeEmail } from '../services/subscriptions';
+import { header } from '../http/headers';
 
 const SiteParam = v.object({ site: SiteId });
 const SubjectParam = v.object({ site: SiteId, subject: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/, 'must be a subject id')) });
@@ -110,8 +111,8 @@ function linkPage(c: Context<AppEnv>, body: string, status: 200 | 403 | 409 | 41
  * that we have the words for, else English. Only known tags are ever used.
  */
 function browserLang(c: Context<AppEnv>): string {
-  const header = (c.req.header('accept-language') ?? '').slice(0, 200);
-  for (const part of header.split(',')) {
+  const accepted = (header(c, 'accept-language') ?? '').slice(0, 200);
+  for (const part of accepted.split(',')) {
     const primary = part.trim().split(/[-;]/)[0]!.toLowerCase();
     if (primary === 'no') return 'nb'; // "Norwegian" without the written standard
     if ((LANGUAGES as readonly string[]).includes(primary)) return primary;
@@ -334,7 +335,7 @@ export const subscriptionsRoutes = new Hono<AppEnv>()
       const services = c.get('services');
       const check = await linkToken(c, 'unsubscribe');
       if (!check.ok) return linkPage(c, invalidLinkPage(browserLang(c)), 403);
-      const type = c.req.header('content-type') ?? '';
+      const type = header(c, 'content-type') ?? '';
       if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\s*(;|$)/i.test(type)) {
         return errorJson(c, 415, 'unsupported_media_type', 'send the body as application/x-www-form-urlencoded or multipart/form-data');
       }

@@ -3,7 +3,7 @@
  * `pii:read`) and import of a list (scope `admin` or `write`).
  */
 import { Hono } from 'hono';
-import { describeRoute, resolver } from 'hono-openapi';
+import { resolver } from 'hono-openapi';
 import * as v from 'valibot';
 import { SiteId } from '../../shared/api';
 import { SuppressionEntry, SuppressionExportQuery, SuppressionImportAnswer, SuppressionImportQuery } from '../../shared/check-api';
@@ -13,8 +13,9 @@ import { requestBody } from './check';
 import { requireScope } from '../http/auth';
 import type { AppEnv } from '../http/env';
 import { errorJson } from '../http/errors';
-import { answers, bearer } from '../http/openapi';
+import { describeRoute, answers, bearer } from '../http/openapi';
 import { validate } from '../http/validation';
+import { header } from '../http/headers';
 
 const SiteParam = v.object({ site: SiteId });
 const tags = ['Suppressions'];
@@ -84,7 +85,7 @@ export const suppressionsRoutes = new Hono<AppEnv>()
     validate('param', SiteParam),
     validate('query', SuppressionImportQuery),
     async (c) => {
-      const type = c.req.header('content-type') ?? '';
+      const type = header(c, 'content-type') ?? '';
       if (!/^(text\/(csv|plain)|application\/(csv|octet-stream))\s*(;|$)/i.test(type)) {
         return errorJson(c, 415, 'unsupported_media_type', 'send the body as text/csv');
       }

@@ -1,13 +1,12 @@
 /** Outbound webhook endpoints of a site (scope `admin`); the signing secret is shown once. */
 import { Hono } from 'hono';
-import { describeRoute } from 'hono-openapi';
 import * as v from 'valibot';
 import { SiteId } from '../../shared/api';
 import { CreatedWebhook, NewWebhook, WebhookList, WebhookParam } from '../../shared/check-api';
 import { createWebhook, deleteWebhook, listWebhooks } from '../services/webhooks';
 import { keyActor, requireScope } from '../http/auth';
 import type { AppEnv } from '../http/env';
-import { answers, bearer } from '../http/openapi';
+import { describeRoute, answers, bearer } from '../http/openapi';
 import { jsonBody, validate } from '../http/validation';
 
 const SiteParam = v.object({ site: SiteId });

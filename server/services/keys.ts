@@ -135,13 +135,13 @@ function keyOf(id: string, hash: string, row: readonly unknown[] | undefined): A
 
 /**
  * Resolves a bearer secret to its key; undefined for a malformed, unknown or revoked one.
- * With the write queue in `ctx`, a key seen before is answered from memory until another
- * connection writes to the database (see WriteQueue.externalVersion).
+ * On a local database file the answer is immediate (no promise: every API request pays
+ * for its key, and each await costs it); elsewhere see authenticateRemote.
  */
-export async function authenticate(
+export function authenticate(
   ctx: Pick<ServiceContext, 'db'> & Partial<Pick<ServiceContext, 'queue'>>,
   secret: string,
-): Promise<AuthenticatedKey | undefined> {
+): AuthenticatedKey | undefined | Promise<AuthenticatedKey | undefined> {
   const match = /^sk_([A-Za-z0-9_-]{22})_[A-Za-z0-9_-]{43}$/.exec(secret);
   if (!match) return undefined;
   const hash = sha256Hex(secret);
@@ -157,6 +157,18 @@ export async function authenticate(
     lastKeys.set(ctx.db, { version, hash, key });
     return key;
   }
+  return authenticateRemote(ctx, match[1]!, hash);
+}
+
+/**
+ * Against a libSQL server: a key seen before is answered from memory until another
+ * connection writes to the database (see WriteQueue.externalVersion), or for a few seconds.
+ */
+async function authenticateRemote(
+  ctx: Pick<ServiceContext, 'db'> & Partial<Pick<ServiceContext, 'queue'>>,
+  id: string,
+  hash: string,
+): Promise<AuthenticatedKey | undefined> {
   const cache = keyCache(ctx);
   const version = await ctx.queue?.externalVersion();
   const now = Date.now();
@@ -164,9 +176,9 @@ export async function authenticate(
   // A known version must match; while it cannot be read (the writer is busy), age decides.
   if (cached && (version !== undefined ? cached.version === version : now - cached.at < KEY_CACHE_TTL_MS)) return cached.key;
   const generation = cache.generation;
-  const { rows } = await ctx.db.$client.execute({ sql: KEY_SQL, args: [match[1]!] });
+  const { rows } = await ctx.db.$client.execute({ sql: KEY_SQL, args: [id] });
   const row = rows[0];
-  const key = keyOf(match[1]!, hash, row ? [row[0], row[1], row[2], row[3]] : undefined);
+  const key = keyOf(id, hash, row ? [row[0], row[1], row[2], row[3]] : undefined);
   if (!key) {
     cache.entries.delete(hash);
     return undefined;
