@@ -114,8 +114,9 @@ class Buckets {
   readonly shift: number;
   readonly starts: Uint32Array;
   constructor(keys: Uint32Array, n: number) {
-    // About one entry a bucket, at most 2^16 buckets; first words have 30 bits.
-    const bits = Math.min(16, Math.max(1, Math.ceil(Math.log2(n + 1))));
+    // About one entry a bucket (4 bytes each: a million people add 4 MB), at most 2^20
+    // buckets; first words have 30 bits. A lookup then reads one or two keys, not a dozen.
+    const bits = Math.min(20, Math.max(1, Math.ceil(Math.log2(n + 1))));
     this.shift = 30 - bits;
     this.starts = new Uint32Array((1 << bits) + 1);
     let b = 0;

@@ -31,6 +31,9 @@ export function createCrypto(secret: string): Crypto {
   const tokenKey = derive('link-token-v1');
   // HMAC-SHA256 with the pads precomputed: the same output as createHmac, about twice as fast (bulk checks).
   const bidxHmac = hmacSha256Base64url(bidxKey);
+  let lastSite = '';
+  let lastKind = '';
+  let lastPrefix = '';
 
   return {
     encrypt(plaintext, context) {
@@ -49,7 +52,13 @@ export function createCrypto(secret: string): Crypto {
       return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
     },
     blindIndex(siteId, kind, normalized) {
-      return bidxHmac(`${siteId}\0${kind}\0${normalized}`);
+      // The prefix of the last (site, kind) is kept: a bulk check asks for the same one 100,000 times.
+      if (siteId !== lastSite || kind !== lastKind) {
+        lastSite = siteId;
+        lastKind = kind;
+        lastPrefix = `${siteId}\0${kind}\0`;
+      }
+      return bidxHmac(lastPrefix, normalized);
     },
     sign(data) {
       return createHmac('sha256', signKey).update(data).digest('base64url');

@@ -29,13 +29,17 @@ test('the JavaScript HMAC equals node:crypto for every length around the block b
     const hmac = hmacSha256Base64url(key);
     for (let length = 0; length < 260; length++) {
       const ascii = Array.from({ length }, (_, i) => String.fromCharCode(32 + ((i * 7 + keyLength) % 95))).join('');
-      assert.equal(hmac(ascii), reference(key, ascii), `ascii, key ${keyLength}, length ${length}`);
+      // Split anywhere between the prefix and the message: the same bytes are hashed.
+      const at = (length * 13) % (length + 1);
+      assert.equal(hmac(ascii.slice(0, at), ascii.slice(at)), reference(key, ascii), `ascii, key ${keyLength}, length ${length}`);
+      assert.equal(hmac('', ascii), reference(key, ascii), `ascii, key ${keyLength}, length ${length}, no prefix`);
       const mixed = ascii.slice(0, length >> 1) + 'é€'.repeat(length >> 2);
-      assert.equal(hmac(mixed), reference(key, mixed), `utf-8, key ${keyLength}, length ${length}`);
+      assert.equal(hmac(mixed.slice(0, at), mixed.slice(at)), reference(key, mixed), `utf-8, key ${keyLength}, length ${length}`);
+      assert.equal(hmac('ø\0', ascii), reference(key, `ø\0${ascii}`), `utf-8 prefix, key ${keyLength}, length ${length}`);
     }
     for (let i = 0; i < 200; i++) {
       const message = randomBytes(1 + (i % 90)).toString('latin1');
-      assert.equal(hmac(message), reference(key, message));
+      assert.equal(hmac(message.slice(0, i % 5), message.slice(i % 5)), reference(key, message));
     }
   }
 });
