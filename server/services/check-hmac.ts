@@ -6,6 +6,7 @@
  * `createHmac('sha256', key)` (test/server/blind-index.test.ts compares them).
  */
 import { createHash, createHmac } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 
 const INITIAL = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
 
@@ -473,4 +474,89 @@ export function hmacSha256Base64url(key: Buffer): (prefix: string, message: stri
 
 function fallback(key: Buffer, message: string): string {
   return createHmac('sha256', key).update(message).digest('base64url');
+}
+
+/** Characters of a blind index (base64url of 32 bytes): a worker's answer is one per value, back to back. */
+export const BLIND_INDEX_LENGTH = 43;
+
+/**
+ * The worker's source: this file's HMAC, as the running code has it (so both threads hash
+ * the same way; test/server/blind-index.test.ts compares them), and a loop over a message
+ * of values. Plain JavaScript, evaluated: a worker does not get the main thread's loader.
+ */
+function workerSource(): string {
+  return `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash, createHmac } = require('node:crypto');
+const __name = (f) => f;
+const INITIAL = new Int32Array(${JSON.stringify([...INITIAL])});
+const MAX_MESSAGE = ${MAX_MESSAGE};
+${compress.toString()}
+${fallback.toString()}
+const hmac = (${hmacSha256Base64url.toString()})(Buffer.from(workerData.key));
+parentPort.on('message', (m) => {
+  if (m === 'close') { parentPort.close(); return; }
+  const values = m.text.split('\\n');
+  let out = '';
+  for (let i = 0; i < values.length; i++) out += hmac(m.prefixes[m.kinds[i]], values[i]);
+  parentPort.postMessage({ id: m.id, text: out });
+});
+`;
+}
+
+/**
+ * HMACs on a worker thread, many values a message: a bulk check's next slice is hashed
+ * there while the main thread looks up the one before. Unusable (callers hash on their
+ * own thread) once the worker fails.
+ */
+export class HashWorker {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+  #id = 0;
+  usable = true;
+
+  constructor(key: Buffer) {
+    this.#worker = new Worker(workerSource(), {
+      eval: true,
+      workerData: { key: new Uint8Array(key) },
+      // One slice of values and its answer at a time (a few hundred kB).
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 },
+    });
+    this.#worker.unref();
+    this.#worker.on('message', (m: { id: number; text: string }) => {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      p.resolve(m.text);
+      if (this.#pending.size === 0) this.#worker.unref();
+    });
+    const fail = (error: Error) => {
+      this.usable = false;
+      for (const p of this.#pending.values()) p.reject(error);
+      this.#pending.clear();
+    };
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', () => fail(new Error('hash worker exited')));
+  }
+
+  /**
+   * `values[i]` (none containing a newline) hashed after `prefixes[kinds[i]]`: the
+   * blind indexes back to back, BLIND_INDEX_LENGTH characters each.
+   */
+  hash(prefixes: string[], kinds: Uint8Array, values: string[]): Promise<string> {
+    if (!this.usable) return Promise.reject(new Error('hash worker unusable'));
+    if (values.length === 0) return Promise.resolve('');
+    const id = ++this.#id;
+    return new Promise<string>((resolve, reject) => {
+      if (this.#pending.size === 0) this.#worker.ref();
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, prefixes, kinds, text: values.join('\n') });
+    });
+  }
+
+  close(): void {
+    this.usable = false;
+    this.#worker.postMessage('close');
+    this.#worker.unref();
+  }
 }

@@ -33,6 +33,7 @@ import { normalizeEmail, normalizePhone } from './contact';
 import { AppError, invalidField, notFound } from './errors';
 import { checkIndexFor, KNOWN_SQL, STATE_JOIN, type CheckIndex, type IndexedSubject, type IndexedSuppression } from './check-index';
 import { checkReader, type CheckReader } from './check-reader';
+import { BLIND_INDEX_LENGTH } from './check-hmac';
 import { addressColumn, csvBatches, csvLine, CsvParser, guessKind, isBlank, type AddressColumn, type CsvRecord } from './csv';
 
 export interface Verdict {
@@ -110,25 +111,42 @@ function planOf(catalog: SiteCatalog, siteId: string, purposeKey: string): Check
 
 const invalid = (code: string, message: string): ContactError => ({ allowed: false, error: { code, message } });
 
-/** Normalises and blind-indexes one address; `kind` says what it is. */
-export function prepareContact(ctx: ServiceContext, plan: CheckPlan, kind: ContactKind, raw: string): PreparedContact {
+/** A contact checked for form and normalised, not yet blind-indexed. */
+export type NormalizedContact = { kind: 'email' | 'phone'; value: string } | { kind: 'subjectId'; id: string } | ContactError;
+
+/** Checks and normalises one address; `kind` says what it is. */
+export function normalizeContact(plan: CheckPlan, kind: ContactKind, raw: string): NormalizedContact {
   if (kind === 'email') {
     const email = raw.trim();
     if (email.length > 254 || !EMAIL_PATTERN.test(email)) return invalid('invalid_email', 'email: must be an e-mail address');
-    return { kind, bidx: ctx.crypto.blindIndex(plan.siteId, 'email', normalizeEmail(email)) };
+    return { kind, value: normalizeEmail(email) };
   }
   if (kind === 'phone') {
     if (!PHONE_PATTERN.test(raw)) return invalid('invalid_phone', 'phone: must be a phone number');
     const phone = normalizePhone(raw, plan.defaultCountry);
     if (!phone) return invalid('invalid_phone', 'phone: not a valid phone number');
-    return { kind, bidx: ctx.crypto.blindIndex(plan.siteId, 'phone', phone) };
+    return { kind, value: phone };
   }
   if (!SUBJECT_ID_PATTERN.test(raw)) return invalid('invalid_subject_id', 'subjectId: must be a subject id');
   return { kind, id: raw };
 }
 
+/** The blind index of a normalised address (on this thread). */
+function hashed(ctx: ServiceContext, plan: CheckPlan, c: NormalizedContact): PreparedContact {
+  return 'value' in c ? { kind: c.kind, bidx: ctx.crypto.blindIndex(plan.siteId, c.kind, c.value) } : c;
+}
+
+/** Normalises and blind-indexes one address; `kind` says what it is. */
+export function prepareContact(ctx: ServiceContext, plan: CheckPlan, kind: ContactKind, raw: string): PreparedContact {
+  return hashed(ctx, plan, normalizeContact(plan, kind, raw));
+}
+
 /** One entry of a bulk body: `{email}`, `{phone}` or `{subjectId}`; the usual shapes skip the schema call. */
 export function prepareEntry(ctx: ServiceContext, plan: CheckPlan, entry: unknown): PreparedContact {
+  return hashed(ctx, plan, normalizeEntry(plan, entry));
+}
+
+function normalizeEntry(plan: CheckPlan, entry: unknown): NormalizedContact {
   if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) {
     let only: string | undefined;
     let n = 0;
@@ -138,14 +156,14 @@ export function prepareEntry(ctx: ServiceContext, plan: CheckPlan, entry: unknow
     }
     if (n === 1 && (only === 'email' || only === 'phone' || only === 'subjectId')) {
       const value = (entry as Record<string, unknown>)[only];
-      if (typeof value === 'string') return prepareContact(ctx, plan, only, value);
+      if (typeof value === 'string') return normalizeContact(plan, only, value);
     }
   }
   // Something unusual: the schema says what is wrong (without echoing the value).
   const parsed = v.safeParse(BulkContact, entry);
   if (parsed.success) {
     const [kind, value] = Object.entries(parsed.output)[0] as [ContactKind, string];
-    return prepareContact(ctx, plan, kind, value);
+    return normalizeContact(plan, kind, value);
   }
   return invalid('invalid_contact', 'each contact is an object with exactly one of email, phone or subjectId, a string');
 }
@@ -545,16 +563,50 @@ export interface BulkAnswer {
 /** Contacts a bulk check hashes before their lookups start. */
 const BULK_SLICE = 20_000;
 
+/** Contacts a worker thread hashes per message in a bulk check (the first lookups wait for one). */
+const HASH_SLICE = 5_000;
+
 /** POST /check: many entries, each answered on its own. */
 export async function checkBulk(ctx: ServiceContext, siteId: string, purposeKey: string, entries: unknown[]): Promise<BulkAnswer> {
   const plan = await checkPlan(ctx, siteId, purposeKey);
-  // In slices: while the worker threads look one slice up, the main thread hashes the next.
   const slices: Promise<CheckResult[]>[] = [];
-  for (let i = 0; i < entries.length; i += BULK_SLICE) {
-    if (i > 0) await nextTurn();
-    const prepared = new Array<PreparedContact>(Math.min(BULK_SLICE, entries.length - i));
-    for (let j = 0; j < prepared.length; j++) prepared[j] = prepareEntry(ctx, plan, entries[i + j]);
-    slices.push(checkPrepared(ctx, plan, prepared));
+  if (entries.length > HASH_SLICE && checkReader(ctx as CheckContext).parallelism > 0) {
+    // Two threads: a worker hashes slice after slice while this one looks each up (and
+    // checks and normalises the entries first, which the worker's hashing overlaps).
+    const pending: { contacts: NormalizedContact[]; hashes: Promise<string> }[] = [];
+    for (let i = 0; i < entries.length; i += HASH_SLICE) {
+      const contacts = entries.slice(i, i + HASH_SLICE).map((entry) => normalizeEntry(plan, entry));
+      const kinds = new Uint8Array(contacts.length);
+      const values: string[] = [];
+      for (const c of contacts) if ('value' in c) kinds[values.push(c.value) - 1] = c.kind === 'email' ? 0 : 1;
+      const hashes = ctx.crypto.blindIndexesOffThread(plan.siteId, kinds.subarray(0, values.length), values);
+      hashes.catch(() => undefined); // handled where it is awaited
+      pending.push({ contacts, hashes });
+    }
+    for (const { contacts, hashes } of pending) {
+      let text: string | undefined;
+      try {
+        text = await hashes;
+      } catch {
+        text = undefined; // the worker failed: this thread hashes
+      }
+      let k = 0;
+      const prepared = contacts.map((c): PreparedContact => {
+        if (!('value' in c)) return c;
+        if (text === undefined) return hashed(ctx, plan, c);
+        const at = k++ * BLIND_INDEX_LENGTH;
+        return { kind: c.kind, bidx: text.slice(at, at + BLIND_INDEX_LENGTH) };
+      });
+      slices.push(checkPrepared(ctx, plan, prepared));
+    }
+  } else {
+    // In slices: while the worker threads look one slice up (from the database), this thread hashes the next.
+    for (let i = 0; i < entries.length; i += BULK_SLICE) {
+      if (i > 0) await nextTurn();
+      const prepared = new Array<PreparedContact>(Math.min(BULK_SLICE, entries.length - i));
+      for (let j = 0; j < prepared.length; j++) prepared[j] = prepareEntry(ctx, plan, entries[i + j]);
+      slices.push(checkPrepared(ctx, plan, prepared));
+    }
   }
   const results = slices.length === 1 ? await slices[0]! : (await Promise.all(slices)).flat();
   const counts = { allowed: 0, blocked: 0, invalid: 0 };

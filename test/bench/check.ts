@@ -307,9 +307,13 @@ async function main() {
       // Bulk: batches of 100,000.
       const bulkTimes: number[] = [];
       let bulkAllowed = 0;
-      const bulkCpu0 = await server.cpu();
-      for (let b = 0; b < BATCHES; b++) {
-        const contacts = Array.from({ length: BATCH }, (_, i) => ({ email: address(b * BATCH + i + 17) }));
+      let bulkCpu0 = 0;
+      let bulkWarmup = 0;
+      // One batch first, not counted (as the single checks are warmed up): the first bulk
+      // check starts the hashing worker thread, and its code is compiled while it runs.
+      for (let b = BATCHES > 0 ? -1 : 0; b < BATCHES; b++) {
+        if (b === 0) bulkCpu0 = await server.cpu();
+        const contacts = Array.from({ length: BATCH }, (_, i) => ({ email: address((b + 1) * BATCH + i + 17) }));
         const body = JSON.stringify({ purpose: 'e-marketing', contacts });
         const t0 = performance.now();
         const res = await fetch(`${server.ready.url}/v1/sites/${SITE}/check`, {
@@ -320,12 +324,17 @@ async function main() {
         // Timed to the answer's last byte: what the server delivers. Parsing 10 MB of JSON here
         // is the load generator's own work (it shares the cores), so it comes after.
         const text = await res.text();
-        bulkTimes.push((performance.now() - t0) / 1000);
+        const seconds = (performance.now() - t0) / 1000;
         const answer = JSON.parse(text) as { results: unknown[]; counts: { allowed: number } };
         if (res.status !== 200 || answer.results.length !== BATCH) {
           failed = true;
           console.error(`bulk: status ${res.status}`);
         }
+        if (b < 0) {
+          bulkWarmup = seconds;
+          continue;
+        }
+        bulkTimes.push(seconds);
         bulkAllowed += answer.counts?.allowed ?? 0;
       }
       const bulkRate = (BATCH * BATCHES) / bulkTimes.reduce((a, b) => a + b, 0);
@@ -349,7 +358,7 @@ async function main() {
       console.log(
         row(
           `POST /check, ${BATCHES} × ${fmt(BATCH)} contacts`,
-          `${fmt(bulkRate)} contacts/s (${bulkTimes.map((t) => t.toFixed(2)).join(', ')} s per batch; server CPU ${fmt(bulkCpuUs, 1)} µs/contact, all threads)`,
+          `${fmt(bulkRate)} contacts/s (${bulkTimes.map((t) => t.toFixed(2)).join(', ')} s per batch, after a first batch of ${bulkWarmup.toFixed(2)} s not counted; server CPU ${fmt(bulkCpuUs, 1)} µs/contact, all threads)`,
           '≥ 200,000/s',
           bulkRate >= 200_000,
         ),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { hmacSha256Base64url } from '../../server/services/check-hmac';
+import { BLIND_INDEX_LENGTH, HashWorker, hmacSha256Base64url } from '../../server/services/check-hmac';
 import { createCrypto } from '../../server/services/crypto';
 
 const reference = (key: Buffer, message: string) => createHmac('sha256', key).update(message).digest('base64url');
@@ -41,5 +41,27 @@ test('the JavaScript HMAC equals node:crypto for every length around the block b
       const message = randomBytes(1 + (i % 90)).toString('latin1');
       assert.equal(hmac(message.slice(0, i % 5), message.slice(i % 5)), reference(key, message));
     }
+  }
+});
+
+test('the worker thread hashes as this one: prefixes by kind, UTF-8, long values, empty ones', async () => {
+  const key = randomBytes(32);
+  const hmac = hmacSha256Base64url(key);
+  const worker = new HashWorker(key);
+  try {
+    const prefixes = ['site-1\0email\0', 'site-1\0phone\0'];
+    const values = ['', 'a@b.dk', '+4512345678', 'æøå@eksempel.dk', '😀'.repeat(40), 'x'.repeat(2000), 'ü'.repeat(400)];
+    for (let i = 0; i < 300; i++) values.push(`user${i}@example.dk`);
+    const kinds = new Uint8Array(values.map((_, i) => i % 2));
+    const text = await worker.hash(prefixes, kinds, values);
+    assert.equal(text.length, values.length * BLIND_INDEX_LENGTH);
+    values.forEach((value, i) => {
+      const expected = reference(key, prefixes[kinds[i]!]! + value);
+      assert.equal(text.slice(i * BLIND_INDEX_LENGTH, (i + 1) * BLIND_INDEX_LENGTH), expected, `value ${i}`);
+      assert.equal(hmac(prefixes[kinds[i]!]!, value), expected);
+    });
+    assert.equal(await worker.hash(prefixes, new Uint8Array(0), []), '');
+  } finally {
+    worker.close();
   }
 });

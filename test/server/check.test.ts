@@ -81,7 +81,8 @@ for (const checkIndex of ['await', false] as const) describe(`send checks (${che
   };
 
   before(async () => {
-    t = await makeApp({ app: { checkIndex } });
+    // One worker thread whatever the machine: a bulk check larger than a slice hashes on it.
+    t = await makeApp({ app: { checkIndex, checkWorkers: 1 } });
     const makeKey = async (name: string, scopes: string[]) =>
       (await json<{ secret: string }>(await t.call('POST', '/v1/sites/acme/keys', { body: { name, scopes } }), 201)).secret;
     checkKey = await makeKey('checker', ['check']);
@@ -329,6 +330,28 @@ for (const checkIndex of ['await', false] as const) describe(`send checks (${che
       const b = await bulk('e-marketing', [{ subjectId: s.id }, { subjectId: 'AAAAAAAAAAAAAAAAAAAAAA' }]);
       assert.equal((b.results[0] as Answer).reason, 'consented');
       assert.equal((b.results[1] as Answer).reason, 'no-consent');
+    });
+
+    it('a batch hashed on the worker thread answers as a small one hashed here, errors and subject ids in place', async () => {
+      const s = await json<{ id: string }>(await t.call('GET', '/v1/sites/acme/subjects?email=yes@example.dk'), 200);
+      const kinds: unknown[] = [
+        ...asked.filter(([p]) => p === 'e-marketing').map(([, c]) => c),
+        { email: 'not an address' },
+        { subjectId: s.id },
+        { phone: 'abc' },
+        { email: '  YES@Example.DK ' },
+        { email: 'ærø@eksempel.dk' },
+        null,
+      ];
+      assert.ok(kinds.length > 15);
+      // Small batches stay on this thread: the expected answer for each kind of entry.
+      const expected = (await bulk('e-marketing', kinds)).results;
+      const contacts = Array.from({ length: 12_345 }, (_, i) => kinds[(i * 7) % kinds.length]);
+      const big = await bulk('e-marketing', contacts);
+      assert.equal(big.results.length, contacts.length);
+      for (let i = 0; i < contacts.length; i++) assert.deepEqual(big.results[i], expected[(i * 7) % kinds.length], `entry ${i}: ${JSON.stringify(contacts[i])}`);
+      const allowed = big.results.filter((r) => r.allowed).length;
+      assert.ok(allowed > 0 && allowed < contacts.length);
     });
 
     it('refuses more than 100,000 contacts with 413 too_many_contacts; takes exactly 100,000', async () => {
