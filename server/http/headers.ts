@@ -19,14 +19,29 @@ interface NodeBindings {
 const node = (c: Context): NodeBindings | undefined => c.env as NodeBindings | undefined;
 
 /**
- * A request header (name in lower case). Repeated headers read as Node joins them (with
- * `, `; for the few it does not allow twice, such as Authorization, the first).
+ * Headers Node keeps only the first of when a request repeats them (IncomingMessage.headers).
+ * The web `Headers` joins every copy; so does header(), so that a request naming two API
+ * keys, or two content types, reads as the malformed request it is.
  */
+const FIRST_ONLY = new Set([
+  'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since',
+  'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent',
+]);
+
+/** A request header, `name` in lower case; repeated headers joined with `, `, as the web `Headers` does. */
 export function header(c: Context, name: string): string | undefined {
   const incoming = node(c)?.incoming;
   if (!incoming?.headers) return c.req.header(name);
   const value = incoming.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
+  if (value === undefined || !FIRST_ONLY.has(name)) return Array.isArray(value) ? value.join(', ') : value;
+  // Node kept the first copy: look for others among the raw headers (names as sent).
+  const raw = incoming.rawHeaders;
+  let all: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length === name.length && n.toLowerCase() === name) all = all === undefined ? raw[i + 1]! : `${all}, ${raw[i + 1]!}`;
+  }
+  return all ?? (Array.isArray(value) ? value.join(', ') : value);
 }
 
 /** Sets a response header now, for whatever response the request ends with (set it before the handler runs). */

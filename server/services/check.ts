@@ -525,16 +525,13 @@ export function checkOne(ctx: ServiceContext, siteId: string, purposeKey: string
   // At once when the site's definitions and the purpose's index are at hand (the usual
   // case): no turn is waited, which is most of what a single check would cost.
   const plan = cachedPlan(ctx, siteId, purposeKey);
-  if (plan) {
-    const prepared = prepareSingle(ctx, plan, contact);
-    const index = indexOf(ctx as CheckContext, checkReader(ctx as CheckContext), plan);
-    if (index?.ready && index.refresh()) return answerOf(plan, fromIndex(index, plan, prepared));
-  }
-  return checkOneLater(ctx, siteId, purposeKey, contact);
+  if (!plan) return checkPlan(ctx, siteId, purposeKey).then((p) => checkOneLater(ctx, p, contact));
+  const index = indexOf(ctx as CheckContext, checkReader(ctx as CheckContext), plan);
+  if (index?.ready && index.refresh()) return answerOf(plan, fromIndex(index, plan, prepareSingle(ctx, plan, contact)));
+  return checkOneLater(ctx, plan, contact);
 }
 
-async function checkOneLater(ctx: ServiceContext, siteId: string, purposeKey: string, contact: { email?: string; phone?: string }): Promise<CheckAnswer> {
-  const plan = await checkPlan(ctx, siteId, purposeKey);
+async function checkOneLater(ctx: ServiceContext, plan: CheckPlan, contact: { email?: string; phone?: string }): Promise<CheckAnswer> {
   return answerOf(plan, await checkSingle(ctx, plan, prepareSingle(ctx, plan, contact)));
 }
 
@@ -563,6 +560,14 @@ export interface BulkAnswer {
 /** Contacts a bulk check hashes before their lookups start. */
 const BULK_SLICE = 20_000;
 
+let warnedHashWorker = false;
+/** Says once that bulk checks hash on the main thread, because the worker failed (never with anything personal). */
+function warnHashWorker(error: unknown) {
+  if (warnedHashWorker) return;
+  warnedHashWorker = true;
+  console.error(JSON.stringify({ level: 'warn', event: 'hash_worker_failed', error: error instanceof Error ? error.name : 'unknown', note: 'bulk checks hash on the main thread' }));
+}
+
 /** Contacts a worker thread hashes per message in a bulk check (the first lookups wait for one). */
 const HASH_SLICE = 5_000;
 
@@ -571,24 +576,27 @@ export async function checkBulk(ctx: ServiceContext, siteId: string, purposeKey:
   const plan = await checkPlan(ctx, siteId, purposeKey);
   const slices: Promise<CheckResult[]>[] = [];
   if (entries.length > HASH_SLICE && checkReader(ctx as CheckContext).parallelism > 0) {
-    // Two threads: a worker hashes slice after slice while this one looks each up (and
-    // checks and normalises the entries first, which the worker's hashing overlaps).
-    const pending: { contacts: NormalizedContact[]; hashes: Promise<string> }[] = [];
-    for (let i = 0; i < entries.length; i += HASH_SLICE) {
+    // Two threads: a worker hashes a slice while this one looks up the slice before (and
+    // checks and normalises the one after: two slices are with the worker at a time).
+    const send = (i: number) => {
       const contacts = entries.slice(i, i + HASH_SLICE).map((entry) => normalizeEntry(plan, entry));
       const kinds = new Uint8Array(contacts.length);
       const values: string[] = [];
       for (const c of contacts) if ('value' in c) kinds[values.push(c.value) - 1] = c.kind === 'email' ? 0 : 1;
       const hashes = ctx.crypto.blindIndexesOffThread(plan.siteId, kinds.subarray(0, values.length), values);
       hashes.catch(() => undefined); // handled where it is awaited
-      pending.push({ contacts, hashes });
-    }
-    for (const { contacts, hashes } of pending) {
+      return { contacts, hashes };
+    };
+    const pending = [send(0)];
+    for (let i = 0; i < entries.length; i += HASH_SLICE) {
+      if (i + HASH_SLICE < entries.length) pending.push(send(i + HASH_SLICE));
+      const { contacts, hashes } = pending.shift()!;
       let text: string | undefined;
       try {
         text = await hashes;
-      } catch {
+      } catch (error) {
         text = undefined; // the worker failed: this thread hashes
+        warnHashWorker(error);
       }
       let k = 0;
       const prepared = contacts.map((c): PreparedContact => {

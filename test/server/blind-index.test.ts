@@ -65,3 +65,35 @@ test('the worker thread hashes as this one: prefixes by kind, UTF-8, long values
     worker.close();
   }
 });
+
+test('around the longest message hashed in JavaScript (1,024 bytes), in both threads', async () => {
+  const key = randomBytes(32);
+  const hmac = hmacSha256Base64url(key);
+  const prefix = 'site\0email\0';
+  const values: string[] = [];
+  for (let n = 1000; n <= 1040; n++) values.push('a'.repeat(n - prefix.length));
+  for (let n = 336; n <= 346; n++) values.push('€'.repeat(n)); // 3 bytes each: the UTF-8 limit
+  const worker = new HashWorker(key);
+  try {
+    const text = await worker.hash([prefix], new Uint8Array(values.length), values);
+    values.forEach((value, i) => {
+      const expected = reference(key, prefix + value);
+      assert.equal(hmac(prefix, value), expected, `length ${value.length}`);
+      assert.equal(text.slice(i * BLIND_INDEX_LENGTH, (i + 1) * BLIND_INDEX_LENGTH), expected, `worker, length ${value.length}`);
+    });
+  } finally {
+    worker.close();
+  }
+});
+
+test('a failed worker rejects what it was asked and every later call (callers then hash themselves)', async () => {
+  const worker = new HashWorker(randomBytes(32));
+  try {
+    // A kind without a prefix throws inside the worker: a real failure of its thread.
+    await assert.rejects(worker.hash(['p\0'], new Uint8Array([7]), ['a@example.dk']));
+    assert.equal(worker.usable, false);
+    await assert.rejects(worker.hash(['p\0'], new Uint8Array([0]), ['a@example.dk']), /unusable/);
+  } finally {
+    worker.close();
+  }
+});
