@@ -35,6 +35,7 @@ import autocannon, { type Result } from 'autocannon';
 import { createClient, type InValue } from '@libsql/client';
 import { createServices } from '../../server/app';
 import { migrate, openDatabase } from '../../server/db/client';
+import { SERVER_NODE_FLAGS } from '../../server/main';
 import { createSite } from '../../server/services/sites';
 import type { CheckServerMessage } from './check-server';
 
@@ -146,7 +147,8 @@ interface Server {
 
 async function startChild(url: string): Promise<Server> {
   const child = fork(fileURLToPath(new URL('./check-server.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    // The flags the `samtykke` command runs the server with.
+    execArgv: ['--import', 'tsx', ...SERVER_NODE_FLAGS, ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     env: { ...process.env, BENCH_DATABASE_URL: url, BENCH_SECRET: SECRET },
   });
   const next = <T extends CheckServerMessage['type']>(type: T) =>

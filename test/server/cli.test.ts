@@ -14,6 +14,7 @@ import { createClient } from '@libsql/client';
 import { createApp } from '../../server/app';
 import { openDatabase, type Database } from '../../server/db/client';
 import { createCrypto } from '../../server/services/crypto';
+import { SERVER_NODE_FLAGS } from '../../server/main';
 import { TEST_SECRET, tempDir } from './helpers';
 
 const BIN = fileURLToPath(new URL('../../bin/samtykke.mjs', import.meta.url));
@@ -149,6 +150,13 @@ async function appOn(file: string, secret = TEST_SECRET): Promise<{ database: Da
 }
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+it('the samtykke command and npm start run node with the server flags (V8 reads them only there)', () => {
+  const shebang = readFileSync(BIN, 'utf8').split('\n')[0]!;
+  assert.equal(shebang, `#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(' ')}`);
+  const start = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  assert.ok(start.includes(`node ${SERVER_NODE_FLAGS.join(' ')} bin/samtykke.mjs dev`), start);
+});
 
 describe('samtykke CLI on one database', () => {
   let dir: string;
