@@ -33,15 +33,16 @@ export function header(c: Context, name: string): string | undefined {
   const incoming = node(c)?.incoming;
   if (!incoming?.headers) return c.req.header(name);
   const value = incoming.headers[name];
-  if (value === undefined || !FIRST_ONLY.has(name)) return Array.isArray(value) ? value.join(', ') : value;
-  // Node kept the first copy: look for others among the raw headers (names as sent).
-  const raw = incoming.rawHeaders;
-  let all: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const n = raw[i]!;
-    if (n.length === name.length && n.toLowerCase() === name) all = all === undefined ? raw[i + 1]! : `${all}, ${raw[i + 1]!}`;
+  if (value !== undefined && FIRST_ONLY.has(name)) {
+    // Node kept the first copy: gather every copy from the raw headers (names as sent).
+    const raw = incoming.rawHeaders;
+    let all: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) all = all === undefined ? raw[i + 1]! : `${all}, ${raw[i + 1]!}`;
+    }
+    return all ?? String(value);
   }
-  return all ?? (Array.isArray(value) ? value.join(', ') : value);
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** Sets a response header now, for whatever response the request ends with (set it before the handler runs). */

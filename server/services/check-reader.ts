@@ -12,10 +12,10 @@
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { Client } from '@libsql/client';
 import type { Db } from '../db/client';
 import { currentTurn } from '../db/turn';
+import { WorkerCalls } from './worker-calls';
 
 /** What a connection of `libsql` (the native binding under @libsql/client) offers, as far as used here. */
 interface NativeStatement {
@@ -252,15 +252,9 @@ parentPort.on('message', (m) => {
 });
 `;
 
-interface PendingLookup {
-  resolve: (text: string) => void;
-  reject: (error: Error) => void;
-}
-
 class WorkerPool {
-  #workers: { worker: Worker; pending: Map<number, PendingLookup> }[] = [];
+  #workers: WorkerCalls[] = [];
   #next = 0;
-  #id = 0;
   usable = true;
 
   constructor(file: string, count: number) {
@@ -272,51 +266,25 @@ class WorkerPool {
       return;
     }
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(WORKER_SOURCE, {
-        eval: true,
+      const options = {
         workerData: { file, libsql, timeout: BUSY_TIMEOUT_MS },
         // A worker holds one chunk's keys and answer at a time: a small heap keeps the CSV check's memory flat.
         resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
-      });
-      worker.unref();
-      const entry = { worker, pending: new Map<number, PendingLookup>() };
-      worker.on('message', (m: { id: number; text?: string; error?: string }) => {
-        const p = entry.pending.get(m.id);
-        if (!p) return;
-        entry.pending.delete(m.id);
-        if (m.error !== undefined) p.reject(new Error(m.error));
-        else p.resolve(m.text!);
-        if (entry.pending.size === 0) worker.unref();
-      });
-      const fail = (error: Error) => {
-        this.usable = false;
-        for (const p of entry.pending.values()) p.reject(error);
-        entry.pending.clear();
       };
-      worker.on('error', fail);
-      worker.on('exit', () => fail(new Error('check worker exited')));
-      this.#workers.push(entry);
+      this.#workers.push(new WorkerCalls(WORKER_SOURCE, options, () => (this.usable = false)));
     }
   }
 
   json(sql: string, args: (string | number | null)[]): Promise<string> {
     // The least busy worker (round robin among equals).
     let best = this.#workers[this.#next++ % this.#workers.length]!;
-    for (const w of this.#workers) if (w.pending.size < best.pending.size) best = w;
-    const id = ++this.#id;
-    return new Promise<string>((resolve, reject) => {
-      if (best.pending.size === 0) best.worker.ref();
-      best.pending.set(id, { resolve, reject });
-      best.worker.postMessage({ id, sql, args });
-    });
+    for (const w of this.#workers) if (w.pending < best.pending) best = w;
+    return best.call({ sql, args });
   }
 
   close() {
     this.usable = false;
-    for (const { worker } of this.#workers) {
-      worker.postMessage('close');
-      worker.unref();
-    }
+    for (const worker of this.#workers) worker.close();
     this.#workers = [];
   }
 }

@@ -39,9 +39,8 @@ export function createCrypto(secret: string): Crypto {
   const bidxHmac = hmacSha256Base64url(bidxKey);
   /** Names the key in hashWorkers without holding it as text. */
   const bidxKeyId = hash('sha256', bidxKey, 'hex');
-  let lastSite = '';
-  let lastKind = '';
-  let lastPrefix = '';
+  /** What a blind index hashes before the value: the site and the kind, so equal values differ across both. */
+  const prefix = (siteId: string, kind: string) => `${siteId}\0${kind}\0`;
 
   return {
     encrypt(plaintext, context) {
@@ -60,18 +59,12 @@ export function createCrypto(secret: string): Crypto {
       return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
     },
     blindIndex(siteId, kind, normalized) {
-      // The prefix of the last (site, kind) is kept: a bulk check asks for the same one 100,000 times.
-      if (siteId !== lastSite || kind !== lastKind) {
-        lastSite = siteId;
-        lastKind = kind;
-        lastPrefix = `${siteId}\0${kind}\0`;
-      }
-      return bidxHmac(lastPrefix, normalized);
+      return bidxHmac(prefix(siteId, kind), normalized);
     },
     blindIndexesOffThread(siteId, kinds, values) {
       let worker = hashWorkers.get(bidxKeyId);
       if (!worker?.usable) hashWorkers.set(bidxKeyId, (worker = new HashWorker(bidxKey)));
-      return worker.hash([`${siteId}\0email\0`, `${siteId}\0phone\0`], kinds, values);
+      return worker.hash([prefix(siteId, 'email'), prefix(siteId, 'phone')], kinds, values);
     },
     sign(data) {
       return createHmac('sha256', signKey).update(data).digest('base64url');

@@ -145,11 +145,10 @@ export function authenticate(
   const match = /^sk_([A-Za-z0-9_-]{22})_[A-Za-z0-9_-]{43}$/.exec(secret);
   if (!match) return undefined;
   const hash = sha256Hex(secret);
-  // On a local database file: the key's row, read synchronously (a few µs), every time, so
-  // a revocation made anywhere is seen by the next request.
+  // On a local database file: the key's row, read synchronously (a few µs), and read again
+  // whenever anything was committed since (SQLite's data_version on the read-only connection).
   const sync = checkReader(ctx as Parameters<typeof checkReader>[0]).sync;
   if (sync) {
-    // Read again only when something was committed since (SQLite's data_version on the read-only connection).
     const version = sync.version();
     const seen = lastKeys.get(ctx.db);
     if (seen?.version === version && seen.hash === hash) return seen.key;
