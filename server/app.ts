@@ -12,7 +12,7 @@ import type { Database } from './db/client';
 import { WriteQueue } from './db/write-queue';
 import type { AppEnv } from './http/env';
 import { errorJson, handleError } from './http/errors';
-import { header, setResponseHeader } from './http/headers';
+import { header, stampResponse } from './http/headers';
 import { Catalog } from './services/catalog';
 import type { ServiceContext } from './services/context';
 import { createCrypto } from './services/crypto';
@@ -121,9 +121,8 @@ export function createApp(options: AppOptions) {
     if (!id || id.length > 255 || /[^\w\-=]/.test(id)) id = randomUUID();
     c.set('requestId', id);
     c.set('services', services);
-    // Set before the handler runs: setting them afterwards forces the response to be rebuilt.
-    setResponseHeader(c, 'X-Request-Id', id);
-    setResponseHeader(c, 'X-Content-Type-Options', 'nosniff');
+    // Before the handler runs: headers set afterwards make Hono rebuild the response.
+    stampResponse(c, id);
     if (!options.log) return next();
     const started = performance.now();
     return next().then(() => {
@@ -144,7 +143,7 @@ export function createApp(options: AppOptions) {
   const streamedBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
   app.use('/v1/*', (c, next) => {
     // Bulk and CSV checks and list imports set their own limits (CSV: none, read as a stream).
-    if (OWN_BODY_LIMIT.test(c.req.path)) return next();
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || OWN_BODY_LIMIT.test(c.req.path)) return next();
     // A declared length is checked without touching the stream (which would make the
     // Node adapter build a full web Request); only chunked bodies are counted as they come.
     const length = header(c, 'content-length');

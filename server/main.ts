@@ -1,6 +1,7 @@
 /** Startup: read config, open and migrate the database, serve; stop cleanly on a signal. */
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp, type Services } from './app';
+import { serverOptions } from './http/headers';
 import type { Config } from './config';
 import { runRetention } from './services/retention';
 import { MailDelivery } from './services/mail';
@@ -46,7 +47,7 @@ export async function startServer(config: Config, options: { demo?: boolean; hos
   });
   // A port in use (or not ours to take) rejects, instead of crashing on an unhandled 'error' event.
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: options.hostname }, () => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: options.hostname, serverOptions }, () => {
       s.off('error', reject);
       resolve(s);
     });

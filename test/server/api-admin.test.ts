@@ -412,6 +412,18 @@ describe('admin API', () => {
       assert.ok(!bytes.includes(Buffer.from(created.secret!.slice(-43))), 'the secret is not');
     });
 
+    it('refuses a secret that differs from the one just accepted in any one character, then accepts the right one again', async () => {
+      const created = await json<Key>(await t.call('POST', '/v1/sites/acme/keys', { body: { name: 'near-miss', scopes: ['admin'] } }), 201);
+      const secret = created.secret!;
+      // The key id's part, the separator's neighbours, the secret part: each right after the right secret was accepted.
+      for (const at of [3, 24, 26, 40, secret.length - 1]) {
+        await json(await t.call('GET', '/v1/sites/acme', { key: secret }), 200);
+        const wrong = secret.slice(0, at) + (secret[at] === 'A' ? 'B' : 'A') + secret.slice(at + 1);
+        await expectError(await t.call('GET', '/v1/sites/acme', { key: wrong }), 401, 'unauthorized');
+      }
+      await json(await t.call('GET', '/v1/sites/acme', { key: secret }), 200);
+    });
+
     it('revokes a key: at once 401, revoking again is harmless, unknown keys are 404', async () => {
       const created = await json<Key>(await t.call('POST', '/v1/sites/acme/keys', { body: { name: 'temp', scopes: ['admin'] } }), 201);
       await json(await t.call('GET', '/v1/sites/acme', { key: created.secret! }), 200);

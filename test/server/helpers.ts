@@ -31,7 +31,7 @@ export async function tempDir(prefix = 'samtykke-test-'): Promise<string> {
 }
 
 export async function makeApp(
-  options: { now?: () => number; site?: string; app?: Pick<AppOptions, 'smtpUrl' | 'mailFrom' | 'devOutbox' | 'log' | 'trustProxy' | 'webhookAllowPrivate' | 'checkIndex' | 'checkWorkers'> } = {},
+  options: { now?: () => number; site?: string; app?: Pick<AppOptions, 'smtpUrl' | 'mailFrom' | 'devOutbox' | 'log' | 'trustProxy' | 'webhookAllowPrivate' | 'checkIndex' | 'checkWorkers' | 'widgetDir'> } = {},
 ): Promise<TestApp> {
   const dir = await tempDir();
   const file = join(dir, 'test.db');

@@ -7,10 +7,13 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
-import { makeApp, type TestApp } from './helpers';
+import { serverOptions } from '../../server/http/headers';
+import { makeApp, tempDir, type TestApp } from './helpers';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** One request as written (headers may repeat); the status line and headers of the answer, and its body. */
-function raw(port: number, lines: string[], body = ''): Promise<{ status: number; headers: Map<string, string>; body: string }> {
+function raw(port: number, lines: string[], body = ''): Promise<{ status: number; headers: Map<string, string>; head: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
@@ -21,7 +24,7 @@ function raw(port: number, lines: string[], body = ''): Promise<{ status: number
       const [head = '', rest = ''] = text.split('\r\n\r\n', 2);
       const [statusLine = '', ...headerLines] = head.split('\r\n');
       const headers = new Map(headerLines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]));
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest });
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, head, body: rest });
     });
     const length = body ? [`Content-Length: ${Buffer.byteLength(body)}`] : [];
     socket.write([...lines, 'Host: 127.0.0.1', 'Connection: close', ...length, '', body].join('\r\n'));
@@ -32,20 +35,27 @@ describe('over the Node adapter', () => {
   let t: TestApp;
   let server: ServerType;
   let port: number;
+  /** The same app on a server made without serverOptions (the headers are then set on Node's response beforehand). */
+  let plain: ServerType;
+  let plainPort: number;
   let checkKey: string;
 
   before(async () => {
-    t = await makeApp();
+    const widgetDir = await tempDir();
+    await writeFile(join(widgetDir, 'samtykke.js'), 'customElements.define("x-y", class extends HTMLElement {});\n'.repeat(20));
+    t = await makeApp({ app: { widgetDir } });
     const res = await t.call('POST', '/v1/sites/acme/keys', { body: { name: 'checker', scopes: ['check'] } });
     checkKey = ((await res.json()) as { secret: string }).secret;
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    const listen = (options: Parameters<typeof serve>[0]) => new Promise<[ServerType, number]>((resolve) => {
+      const s = serve(options, (info) => resolve([s, info.port]));
     });
-    const address = server.address();
-    port = typeof address === 'object' && address ? address.port : 0;
+    // As startServer makes it (server/main.ts).
+    [server, port] = await listen({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1', serverOptions });
+    [plain, plainPort] = await listen({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' });
   });
   after(async () => {
     await new Promise((r) => server.close(r));
+    await new Promise((r) => plain.close(r));
     await t.close();
   });
 
@@ -79,14 +89,30 @@ describe('over the Node adapter', () => {
       ['DELETE /healthz HTTP/1.1', 405],
       ['GET /v1/sites/acme/check?purpose=e-marketing&email=a%40example.dk HTTP/1.1', 401],
     ] as const) {
-      const res = await raw(port, [line]);
-      assert.equal(res.status, status, `${line}: ${res.body}`);
-      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', line);
-      assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, line);
+      for (const at of [port, plainPort]) {
+        const res = await raw(at, [line]);
+        const where = `${line} (${at === port ? 'serverOptions' : 'plain server'})`;
+        assert.equal(res.status, status, `${where}: ${res.body}`);
+        assert.equal(res.headers.get('x-content-type-options'), 'nosniff', where);
+        assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, where);
+        // Once each, not once from the app and again from the server.
+        assert.equal(res.head.match(/^x-request-id:/gim)?.length, 1, where);
+        assert.equal(res.head.match(/^x-content-type-options:/gim)?.length, 1, where);
+      }
     }
-    const mine = await raw(port, ['GET /healthz HTTP/1.1', 'X-Request-Id: trace-42=a']);
-    assert.equal(mine.headers.get('x-request-id'), 'trace-42=a');
-    const odd = await raw(port, ['GET /healthz HTTP/1.1', 'X-Request-Id: two words']);
-    assert.match(odd.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    for (const at of [port, plainPort]) {
+      const mine = await raw(at, ['GET /healthz HTTP/1.1', 'X-Request-Id: trace-42=a']);
+      assert.equal(mine.headers.get('x-request-id'), 'trace-42=a');
+      const odd = await raw(at, ['GET /healthz HTTP/1.1', 'X-Request-Id: two words']);
+      assert.match(odd.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('serves a widget file with its own headers and the request id, each once', async () => {
+    const res = await raw(port, ['GET /samtykke.js HTTP/1.1', 'Accept-Encoding: gzip']);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.headers.get('content-encoding'), 'gzip');
+    assert.equal(res.head.match(/^x-request-id:/gim)?.length, 1);
+    assert.equal(res.head.match(/^content-type:/gim)?.length, 1);
   });
 });
