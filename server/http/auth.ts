@@ -3,31 +3,44 @@
  * own site: anything of another site is 404, as if it did not exist; a key without the
  * route's scope is 403.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { KeyScope } from '../../shared/enums';
-import { authenticate } from '../services/keys';
+import { authenticate, type AuthenticatedKey } from '../services/keys';
 import type { AppEnv } from './env';
 import { errorJson } from './errors';
 import { header } from './headers';
 
+/**
+ * The request's key when it has any of `scopes` (also set as the context's `key`), else
+ * the error answer. Immediate on a local database file; a promise against a libSQL server.
+ */
+export function authorize(c: Context<AppEnv>, scopes: readonly KeyScope[]): AuthenticatedKey | Response | Promise<AuthenticatedKey | Response> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header(c, 'authorization') ?? '');
+  const key = match ? authenticate(c.get('services'), match[1]!) : undefined;
+  return key instanceof Promise ? key.then((k) => admit(c, scopes, k, true)) : admit(c, scopes, key, match !== null);
+}
+
+function admit(c: Context<AppEnv>, scopes: readonly KeyScope[], key: AuthenticatedKey | undefined, named: boolean): AuthenticatedKey | Response {
+  if (!key) {
+    c.header('WWW-Authenticate', 'Bearer realm="samtykke"');
+    return errorJson(c, 401, 'unauthorized', named ? 'the API key is unknown or revoked' : 'send an API key as Authorization: Bearer <key>');
+  }
+  const site = c.req.param('site');
+  if (site !== undefined && site !== key.siteId) return errorJson(c, 404, 'not_found', 'site not found');
+  if (!scopes.some((s) => key.scopes.has(s))) {
+    return errorJson(c, 403, 'forbidden', `this key needs the ${scopes.map((s) => `'${s}'`).join(' or ')} scope`);
+  }
+  c.set('key', key);
+  return key;
+}
+
 /** Lets the request through when the key has any of `scopes`. */
 export function requireScope(...scopes: KeyScope[]): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header(c, 'authorization') ?? '');
-    let key = match ? authenticate(c.get('services'), match[1]!) : undefined;
-    // Awaited only when it has to be (a remote database): each wait is a turn of the request's CPU time.
-    if (key instanceof Promise) key = await key;
-    if (!key) {
-      c.header('WWW-Authenticate', 'Bearer realm="samtykke"');
-      return errorJson(c, 401, 'unauthorized', match ? 'the API key is unknown or revoked' : 'send an API key as Authorization: Bearer <key>');
-    }
-    const site = c.req.param('site');
-    if (site !== undefined && site !== key.siteId) return errorJson(c, 404, 'not_found', 'site not found');
-    if (!scopes.some((s) => key.scopes.has(s))) {
-      return errorJson(c, 403, 'forbidden', `this key needs the ${scopes.map((s) => `'${s}'`).join(' or ')} scope`);
-    }
-    c.set('key', key);
-    await next();
+  // A plain function, not an async one: each wait is a turn of the request's CPU time.
+  return (c, next) => {
+    const key = authorize(c, scopes);
+    if (key instanceof Promise) return key.then<Response | void>((k) => (k instanceof Response ? k : next()));
+    return key instanceof Response ? Promise.resolve(key) : next();
   };
 }
 

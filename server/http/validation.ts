@@ -64,14 +64,21 @@ export function validate<T extends keyof ValidationTargets, S extends v.GenericS
     if (!result.success) return validationError(c, result.error as unknown as v.BaseIssue<unknown>[], WHERE[target] ?? target);
   });
   if (target !== 'param' && target !== 'query') return described;
-  const read = target === 'param' ? (c: Context) => c.req.param() : queryValues;
-  const where = WHERE[target]!;
   return withDescription(described, (c, next) => {
-    const result = v.safeParse(schema, read(c));
-    if (!result.success) return Promise.resolve(validationError(c, result.issues, where));
-    c.req.addValidatedData(target, result.output as never);
-    return next();
+    const input = parseInput(c, target, schema);
+    return input instanceof Response ? Promise.resolve(input) : next();
   });
+}
+
+/**
+ * The path parameters or the query, validated (and also handed to `c.req.valid`), or
+ * the 400 answer.
+ */
+export function parseInput<S extends v.GenericSchema>(c: Context, target: 'param' | 'query', schema: S): v.InferOutput<S> | Response {
+  const result = v.safeParse(schema, target === 'param' ? c.req.param() : queryValues(c));
+  if (!result.success) return validationError(c, result.issues, WHERE[target]!);
+  c.req.addValidatedData(target, result.output as never);
+  return result.output;
 }
 
 /** The query as Hono's validator hands it over: a repeated name becomes an array. */

@@ -10,11 +10,11 @@ import { SiteId } from '../../shared/api';
 import { BulkCheckAnswer, BulkCheckBody, CheckAnswer, CheckQuery, CsvCheckQuery, MAX_BULK_CONTACTS } from '../../shared/check-api';
 import { CHECK_REASONS } from '../../shared/enums';
 import { checkBulk, checkCsv, checkOne } from '../services/check';
-import { requireScope } from '../http/auth';
+import { authorize, requireScope } from '../http/auth';
 import type { AppEnv } from '../http/env';
 import { errorJson } from '../http/errors';
 import { describeRoute, answers, bearer } from '../http/openapi';
-import { jsonBody, validate } from '../http/validation';
+import { jsonBody, parseInput, validate } from '../http/validation';
 import { header } from '../http/headers';
 
 /** Response header of POST check.csv: `present` when the answer's first row is the input's header row, else `absent`. */
@@ -49,11 +49,7 @@ export const checkRoutes = new Hono<AppEnv>()
     }),
     validate('param', SiteParam),
     validate('query', CheckQuery),
-    async (c) => {
-      const q = c.req.valid('query');
-      const answer = checkOne(c.get('services'), c.req.valid('param').site, q.purpose, q);
-      return c.json(answer instanceof Promise ? await answer : answer);
-    },
+    (c) => answerCheck(c, c.req.valid('param').site, c.req.valid('query')),
   )
   .post(
     '/sites/:site/check',
@@ -117,6 +113,36 @@ export const checkRoutes = new Hono<AppEnv>()
       });
     },
   );
+
+function answerCheck(c: Context<AppEnv>, site: string, query: v.InferOutput<typeof CheckQuery>) {
+  const answer = checkOne(c.get('services'), site, query.purpose, query);
+  return answer instanceof Promise ? answer.then((a) => c.json(a)) : c.json(answer);
+}
+
+/** The path singleCheck answers (GET), as app.ts routes it; the same as the route above. */
+export const SINGLE_CHECK_PATH = '/v1/sites/:site/check';
+
+/**
+ * GET check as one handler: the documented route's steps (key, path, query, check) in one
+ * function instead of a chain of middleware, so that on a local database file the answer
+ * is ready in the same call. App.ts serves it in front of the app, where it is the only
+ * handler of its path: Hono then calls it directly and the Node adapter writes its answer
+ * at once, where a chain is composed with a promise for each step (18 µs of a check's
+ * 170 µs of server CPU).
+ */
+export function singleCheck(c: Context<AppEnv>): Response | Promise<Response> {
+  const key = authorize(c, ['check']);
+  if (key instanceof Promise) return key.then((k) => (k instanceof Response ? k : checkWithKey(c)));
+  return key instanceof Response ? key : checkWithKey(c);
+}
+
+function checkWithKey(c: Context<AppEnv>): Response | Promise<Response> {
+  const params = parseInput(c, 'param', SiteParam);
+  if (params instanceof Response) return params;
+  const query = parseInput(c, 'query', CheckQuery);
+  if (query instanceof Response) return query;
+  return answerCheck(c, params.site, query);
+}
 
 /**
  * The request body as a stream that is read only as fast as it is checked: under Node the

@@ -288,6 +288,33 @@ for (const checkIndex of ['await', false] as const) describe(`send checks (${che
       await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=e-marketing&email=a@example.dk', { key: null }), 401);
     });
 
+    it('GET (one handler in front of the app) and HEAD (the documented chain of middleware) answer alike', async () => {
+      const cases: [string, string | null][] = [
+        ['?purpose=e-marketing&email=yes%40example.dk', checkKey],
+        ['?purpose=e-marketing&email=stranger%40example.dk', checkKey],
+        ['?purpose=e-marketing&email=a%40example.dk', writeKey],
+        ['?purpose=e-marketing&email=a%40example.dk', null],
+        ['?purpose=e-marketing&email=a%40example.dk', 'sk_AAAAAAAAAAAAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+        ['?purpose=e-marketing&email=not-an-address', checkKey],
+        ['?purpose=e-marketing&email=a%40example.dk&extra=1', checkKey],
+        ['?purpose=nope&email=a%40example.dk', checkKey],
+        ['?purpose=marketing&email=a%40example.dk', checkKey],
+      ];
+      const statuses: number[] = [];
+      for (const [query, key] of cases) {
+        for (const path of [`/v1/sites/acme/check${query}`, `/v1/sites/other/check${query}`]) {
+          const got = await t.call('GET', path, { key });
+          const head = await t.call('HEAD', path, { key });
+          assert.equal(head.status, got.status, `${path} ${key?.slice(0, 8)}`);
+          for (const name of ['content-type', 'www-authenticate', 'x-content-type-options']) assert.equal(head.headers.get(name), got.headers.get(name), `${name}: ${path}`);
+          assert.equal(await head.text(), '');
+          statuses.push(got.status);
+        }
+      }
+      // Every answer the route has: allowed or not (200), 400, 401, 403, 404.
+      assert.deepEqual([...new Set(statuses)].sort(), [200, 400, 401, 403, 404]);
+    });
+
     it('answers 400 for a bad query, an unknown purpose or a cookie category, without echoing the address', async () => {
       const e1 = await expectError(await t.call('GET', '/v1/sites/acme/check?purpose=e-marketing&email=not-an-address', { key: checkKey }), 400);
       assert.doesNotMatch(JSON.stringify(e1), /not-an-address/);

@@ -138,6 +138,7 @@ describe('privacy', () => {
 
   it('writes no personal data into the request log', async () => {
     const { app } = createApp({ database: t.database, secret: TEST_SECRET, log: true });
+    const checkKey = ((await (await t.call('POST', '/v1/sites/acme/keys', { body: { name: 'log-check', scopes: ['check'] } })).json()) as { secret: string }).secret;
     const lines: string[] = [];
     const original = { log: console.log, error: console.error, warn: console.warn, info: console.info };
     const capture = (...args: unknown[]) => lines.push(args.map(String).join(' '));
@@ -160,16 +161,22 @@ describe('privacy', () => {
         ['/v1/sites/acme/consents', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ email: `${p.email}@@`, purpose: 'x' }) }],
         ['/v1/sites/acme/consents', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: `{"email":"${p.email}"` }],
         [`/v1/nope/${encodeURIComponent(p.email)}`, { headers: auth }],
+        // The send check, answered in front of the app (app.ts): allowed or not, a malformed address, an unknown purpose, an unknown key.
+        ...[`email=${encodeURIComponent(p.email)}&purpose=sales-and-service`, `email=${encodeURIComponent(p.email)}@@&purpose=e-marketing`, `email=${encodeURIComponent(p.email)}&purpose=nope`]
+          .map((q): [string, RequestInit] => [`/v1/sites/acme/check?${q}`, { headers: { authorization: `Bearer ${checkKey}` } }]),
+        [`/v1/sites/acme/check?email=${encodeURIComponent(p.email)}&purpose=e-marketing`, { headers: { authorization: 'Bearer sk_unknown' } }],
       ];
       for (const [path, init] of requests) await app.request(path, init);
     } finally {
       Object.assign(console, original);
     }
-    assert.ok(lines.length >= 7, `one line per request (${lines.length})`);
+    assert.ok(lines.length >= 11, `one line per request (${lines.length})`);
     for (const line of lines) {
       const parsed = JSON.parse(line) as Record<string, unknown>;
       assert.equal(typeof parsed.status, 'number');
     }
+    const checks = lines.map((l) => JSON.parse(l) as { route?: string; status: number }).filter((l) => l.route === '/v1/sites/:site/check');
+    assert.deepEqual(checks.map((l) => l.status), [200, 400, 400, 401]);
     const log = lines.join('\n');
     const needles = PEOPLE.flatMap((p) => [p.email, encodeURIComponent(p.email), p.note, ...p.forms]);
     assert.deepEqual(findings(Buffer.from(log), needles), [], log);
