@@ -10,6 +10,7 @@ import { SiteId } from '../../shared/api';
 import { BulkCheckAnswer, BulkCheckBody, CheckAnswer, CheckQuery, CsvCheckQuery, MAX_BULK_CONTACTS } from '../../shared/check-api';
 import { CHECK_REASONS } from '../../shared/enums';
 import { checkBulk, checkCsv, checkOne } from '../services/check';
+import type { AuthenticatedKey } from '../services/keys';
 import { authorize, requireScope } from '../http/auth';
 import type { AppEnv } from '../http/env';
 import { errorJson } from '../http/errors';
@@ -132,16 +133,15 @@ export const SINGLE_CHECK_PATH = '/v1/sites/:site/check';
  */
 export function singleCheck(c: Context<AppEnv>): Response | Promise<Response> {
   const key = authorize(c, ['check']);
-  if (key instanceof Promise) return key.then((k) => (k instanceof Response ? k : checkWithKey(c)));
-  return key instanceof Response ? key : checkWithKey(c);
+  if (key instanceof Promise) return key.then((k) => (k instanceof Response ? k : checkWithKey(c, k)));
+  return key instanceof Response ? key : checkWithKey(c, key);
 }
 
-function checkWithKey(c: Context<AppEnv>): Response | Promise<Response> {
-  const params = parseInput(c, 'param', SiteParam);
-  if (params instanceof Response) return params;
+function checkWithKey(c: Context<AppEnv>, key: AuthenticatedKey): Response | Promise<Response> {
+  // The path's site is the key's own (authorize answers 404 for any other), so it needs no further check.
   const query = parseInput(c, 'query', CheckQuery);
   if (query instanceof Response) return query;
-  return answerCheck(c, params.site, query);
+  return answerCheck(c, key.siteId, query);
 }
 
 /**
