@@ -154,15 +154,16 @@ export function authenticate(
   ctx: Pick<ServiceContext, 'db'> & Partial<Pick<ServiceContext, 'queue'>>,
   secret: string,
 ): AuthenticatedKey | undefined | Promise<AuthenticatedKey | undefined> {
-  const match = /^sk_([A-Za-z0-9_-]{22})_[A-Za-z0-9_-]{43}$/.exec(secret);
-  if (!match) return undefined;
   // On a local database file: the key's row, read synchronously (a few µs), and read again
   // whenever anything was committed since (SQLite's data_version on the read-only connection).
   const sync = checkReader(ctx as Parameters<typeof checkReader>[0]).sync;
-  if (sync) {
-    const version = sync.version();
-    const seen = lastKeys.get(ctx.db);
-    if (seen?.version === version && sameSecret(seen.secret, secret)) return seen.key;
+  const version = sync?.version();
+  const seen = lastKeys.get(ctx.db);
+  // The secret last read (well-formed, or it would not be there), unchanged since.
+  if (seen && seen.version === version && sameSecret(seen.secret, secret)) return seen.key;
+  const match = /^sk_([A-Za-z0-9_-]{22})_[A-Za-z0-9_-]{43}$/.exec(secret);
+  if (!match) return undefined;
+  if (sync && version !== undefined) {
     const key = keyOf(match[1]!, sha256Hex(secret), sync.row(KEY_SQL, [match[1]!]));
     lastKeys.set(ctx.db, { version, secret, key });
     return key;
