@@ -7,7 +7,7 @@
  * handed, with all others of its kind, to one function that writes them with a few
  * multi-row statements and answers each one separately.
  */
-import { endTurn } from './turn';
+import { noteLocalCommit } from './commits';
 import type { Client, Transaction } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import * as schema from './schema';
@@ -157,8 +157,8 @@ export class WriteQueue {
       if (failedAlone) tx.close(); // rolls back whatever the failed unit left
       else {
         await tx.commit();
-        // Reads cached for this turn (API keys, the check index) must see this commit from now on.
-        endTurn();
+        // Cached reads (API keys, the check index) must see this commit from now on.
+        noteLocalCommit();
       }
     } catch (error) {
       tx?.close();

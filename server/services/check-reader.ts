@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Client } from '@libsql/client';
 import type { Db } from '../db/client';
-import { currentTurn } from '../db/turn';
+import { localCommits } from '../db/commits';
 import { WorkerCalls } from './worker-calls';
 
 /** What a connection of `libsql` (the native binding under @libsql/client) offers, as far as used here. */
@@ -37,9 +37,10 @@ export interface SyncReader {
   /**
    * SQLite's data_version of this (read-only) connection: it changes whenever any other
    * connection (this process's writer, another process) has committed since, and only
-   * then. Equal values mean nothing was written in between. Read at most once per turn
-   * (turn.ts) and millisecond: a check sees every write of this process acknowledged
-   * before it arrived, and every write committed elsewhere a millisecond before it began.
+   * then. Equal values mean nothing was written in between. Read again after each commit
+   * of this process (commits.ts) and every EXTERNAL_WRITES_SEEN_WITHIN_MS: a check sees
+   * every write of this process acknowledged before it arrived, and every write committed
+   * elsewhere that long before it began.
    */
   version(): number;
   /** Runs `read` in one read transaction: its statements see one moment of the database. */
@@ -111,21 +112,27 @@ class PooledReader implements CheckReader {
   }
 }
 
-/** How long a data_version read is reused within a turn (a long turn, such as a bulk check's slice, must not stretch it). */
-const VERSION_FOR_MS = 1;
+/**
+ * How long a data_version read is reused while this process commits nothing: a write
+ * committed by another process (another instance, the CLI) is seen by every check that
+ * begins this long after it. Each read costs some 50 µs on a loaded server (a read
+ * transaction on the file); read every millisecond, it took 10 of a single check's
+ * 170 µs.
+ */
+export const EXTERNAL_WRITES_SEEN_WITHIN_MS = 5;
 
 class NativeReader implements CheckReader {
   readonly #statements = new Map<string, NativeStatement>();
   #workers: WorkerPool | undefined;
-  #version = { turn: -1, at: 0, value: 0 };
+  #version = { commits: -1, at: 0, value: 0 };
   readonly sync: SyncReader = {
     json: (sql, args) => String(this.#statement(sql).get(...args)?.[0] ?? '[]'),
     row: (sql, args) => this.#statement(sql).get(...args),
     version: () => {
-      const turn = currentTurn();
+      const commits = localCommits();
       const now = performance.now();
-      if (this.#version.turn !== turn || now - this.#version.at >= VERSION_FOR_MS) {
-        this.#version = { turn, at: now, value: Number(this.#statement('PRAGMA data_version').get()![0]) };
+      if (this.#version.commits !== commits || now - this.#version.at >= EXTERNAL_WRITES_SEEN_WITHIN_MS) {
+        this.#version = { commits, at: now, value: Number(this.#statement('PRAGMA data_version').get()![0]) };
       }
       return this.#version.value;
     },

@@ -5,7 +5,7 @@
  * On a local database file a key is read synchronously through the send checks' own
  * connection (one indexed row, a few µs), again whenever SQLite's data_version shows a
  * commit since the last read (check-reader.ts: a revocation through this process is seen
- * by the next request, one made elsewhere within a millisecond). Elsewhere (a
+ * by the next request, one made elsewhere within 5 ms). Elsewhere (a
  * remote libSQL server) authenticated keys are remembered in memory, keyed by the
  * secret's hash: a revocation made through this process forgets the key at once, one
  * made elsewhere is seen within KEY_CACHE_TTL_MS.

@@ -13,10 +13,9 @@ import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { createApp } from '../../server/app';
 import { openDatabase, type Database } from '../../server/db/client';
-import { currentTurn } from '../../server/db/turn';
 import { checkPlan } from '../../server/services/check';
 import { checkIndexFor } from '../../server/services/check-index';
-import { checkReader } from '../../server/services/check-reader';
+import { checkReader, EXTERNAL_WRITES_SEEN_WITHIN_MS } from '../../server/services/check-reader';
 import { json, makeApp, TEST_SECRET, type TestApp } from './helpers';
 
 /** The native binding under @libsql/client: synchronous writes that land exactly between two steps of a build. */
@@ -162,13 +161,14 @@ describe('check index', () => {
   it('answers a write this process acknowledged with the very next check, whenever in the event loop it committed', async () => {
     await json(await t.call('POST', '/v1/sites/acme/consents', { body: { email: 'hans@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 } }), 201);
     assert.equal((await verdict('hans@example.dk')).reason, 'consented');
-    // fs callbacks run in the poll phase: there a turn begins (a request's key read), a check
-    // follows in the check phase, and the write queue commits the withdrawal after it, in
-    // that same check phase. The caller, told 201, checks at once, in the next poll phase.
+    // fs callbacks run in the poll phase: there data_version is read (a request's key), a
+    // check follows in the check phase, and the write queue commits the withdrawal after it,
+    // in that same check phase. The caller, told 201, checks at once, in the next poll
+    // phase, well within the time a data_version read is reused.
     const [status, reason] = await new Promise<[number, string]>((resolve, reject) => {
       setTimeout(() =>
         stat(t.file, () => {
-          currentTurn();
+          checkReader(t.services).sync!.version();
           setImmediate(() => void verdict('hans@example.dk').catch(reject));
           void t
             .call('POST', '/v1/sites/acme/consents', { body: { email: 'hans@example.dk', purpose: 'e-marketing', action: 'withdraw' } })
@@ -179,7 +179,7 @@ describe('check index', () => {
     assert.deepEqual([status, reason], [201, 'withdrawn']);
   });
 
-  it('sees a write committed elsewhere a millisecond before a check, even late in a long turn', async () => {
+  it(`sees a write committed elsewhere ${EXTERNAL_WRITES_SEEN_WITHIN_MS} ms before a check, even late in a long turn`, async () => {
     await json(await other.call('POST', '/v1/sites/acme/consents', { email: 'ida@example.dk', purpose: 'e-marketing', action: 'grant', wordingVersion: 1 }), 201);
     const bidx = t.services.crypto.blindIndex('acme', 'email', 'ida@example.dk');
     const native = new Native(t.file, { timeout: 5000 });
@@ -199,7 +199,7 @@ describe('check index', () => {
             // ... then another process lists the address, and the sender asks a little later: in
             // the next poll phase, still the same turn.
             native.prepare("INSERT INTO suppressions (site_id, channel, bidx, reason, list, purpose_id, created_at) VALUES ('acme', 'email', ?, 'listed', 'robinson', NULL, 1)").run(bidx);
-            const until = performance.now() + 2;
+            const until = performance.now() + EXTERNAL_WRITES_SEEN_WITHIN_MS + 1;
             while (performance.now() < until);
             serverSide!.once('data', () => void verdict('ida@example.dk').then((v) => resolve(v.reason), reject));
             client.write('GET /check');
@@ -228,7 +228,8 @@ describe('check index', () => {
     } finally {
       native.close();
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    // Written elsewhere: seen once the last data_version read is old enough.
+    await new Promise((resolve) => setTimeout(resolve, EXTERNAL_WRITES_SEEN_WITHIN_MS + 1));
     assert.equal((await index()).refresh(), false, 'the index knows it missed changes');
     assert.equal((await verdict('jens@example.dk')).reason, 'withdrawn');
   });
