@@ -350,31 +350,41 @@ async function main() {
       );
       console.log('| | figure | target | |');
       console.log('|---|---|---|---|');
-      console.log(
-        `| bare Hono route, 50 connections (median of ${ROUNDS} × ${SECONDS} s) | ${fmt(bareRate)} req/s (p50 ${median(bare.map((b) => b.p50))} ms, p99 ${median(bare.map((b) => b.p99))} ms; server CPU ${fmt(median(bareCpu))} µs/request) | | |`,
-      );
-      console.log(
-        `| GET /check, 50 connections | ${fmt(appRate)} req/s (p50 ${median(app.map((a) => a.p50))} ms, p99 ${median(app.map((a) => a.p99))} ms; server CPU ${fmt(median(appCpu))} µs/request) | | |`,
-      );
-      console.log(row('single check / bare route', `${fmt(ratio, 2)}× (server CPU per request: ${fmt(median(bareCpu) / median(appCpu), 2)}×)`, '≥ 0.50×', ratio >= 0.5));
-      console.log(
-        row(
-          `POST /check, ${BATCHES} × ${fmt(BATCH)} contacts`,
-          `${fmt(bulkRate)} contacts/s (${bulkTimes.map((t) => t.toFixed(2)).join(', ')} s per batch, after a first batch of ${bulkWarmup.toFixed(2)} s not counted; server CPU ${fmt(bulkCpuUs, 1)} µs/contact, all threads)`,
-          '≥ 200,000/s',
-          bulkRate >= 200_000,
-        ),
-      );
-      console.log(
-        row(`POST /check.csv, ${fmt(CSV_ROWS)} rows`, `${fmt(csvSeconds, 1)} s (${fmt(CSV_ROWS / csvSeconds)} rows/s; server CPU ${fmt(csvCpuUs, 1)} µs/row, all threads)`, '≤ 10 s', csvSeconds <= 10),
-      );
+      // Rows only for the parts that ran (--only).
+      const single = ONLY.has('single');
+      const csv = ONLY.has('csv');
+      const bulk = ONLY.has('bulk');
+      if (single) {
+        console.log(
+          `| bare Hono route, 50 connections (median of ${ROUNDS} × ${SECONDS} s) | ${fmt(bareRate)} req/s (p50 ${median(bare.map((b) => b.p50))} ms, p99 ${median(bare.map((b) => b.p99))} ms; server CPU ${fmt(median(bareCpu))} µs/request) | | |`,
+        );
+        console.log(
+          `| GET /check, 50 connections | ${fmt(appRate)} req/s (p50 ${median(app.map((a) => a.p50))} ms, p99 ${median(app.map((a) => a.p99))} ms; server CPU ${fmt(median(appCpu))} µs/request) | | |`,
+        );
+        console.log(row('single check / bare route', `${fmt(ratio, 2)}× (server CPU per request: ${fmt(median(bareCpu) / median(appCpu), 2)}×)`, '≥ 0.50×', ratio >= 0.5));
+      }
+      if (bulk) {
+        console.log(
+          row(
+            `POST /check, ${BATCHES} × ${fmt(BATCH)} contacts`,
+            `${fmt(bulkRate)} contacts/s (${bulkTimes.map((t) => t.toFixed(2)).join(', ')} s per batch, after a first batch of ${bulkWarmup.toFixed(2)} s not counted; server CPU ${fmt(bulkCpuUs, 1)} µs/contact, all threads)`,
+            '≥ 200,000/s',
+            bulkRate >= 200_000,
+          ),
+        );
+      }
+      if (csv) {
+        console.log(
+          row(`POST /check.csv, ${fmt(CSV_ROWS)} rows`, `${fmt(csvSeconds, 1)} s (${fmt(CSV_ROWS / csvSeconds)} rows/s; server CPU ${fmt(csvCpuUs, 1)} µs/row, all threads)`, '≤ 10 s', csvSeconds <= 10),
+        );
+      }
       console.log(
         `| check index of e-marketing built | ${warm.ready ? `${fmt(warm.seconds, 1)} s; server RSS ${fmt(rssBeforeIndex.rssMb)} → ${fmt(rssAfterIndex.rssMb)} MB (peak ${fmt(rssAfterIndex.phaseMaxRssMb)} MB)` : 'not built (CHECK_INDEX=off or no local file)'} | | |`,
       );
-      console.log(`| server peak RSS during the single checks (sampled every 10 ms) | ${fmt(afterSingle.maxRssMb)} MB | | |`);
-      console.log(row('server peak RSS during the CSV', `${fmt(afterCsv.phaseMaxRssMb)} MB (process peak so far ${fmt(afterCsv.maxRssMb)} MB)`, '≤ 250 MB', afterCsv.maxRssMb <= 250));
-      console.log(`| server peak RSS during bulk | ${fmt(afterBulk.phaseMaxRssMb)} MB | | |`);
-      console.log(`\ncsv reasons: ${JSON.stringify(reasons)}; bulk allowed ${fmt(bulkAllowed)} of ${fmt(BATCH * BATCHES)}`);
+      if (single) console.log(`| server peak RSS during the single checks (sampled every 10 ms) | ${fmt(afterSingle.maxRssMb)} MB | | |`);
+      if (csv) console.log(row('server peak RSS during the CSV', `${fmt(afterCsv.phaseMaxRssMb)} MB (process peak so far ${fmt(afterCsv.maxRssMb)} MB)`, '≤ 250 MB', afterCsv.maxRssMb <= 250));
+      if (bulk) console.log(`| server peak RSS during bulk | ${fmt(afterBulk.phaseMaxRssMb)} MB | | |`);
+      if (csv || bulk) console.log(`\ncsv reasons: ${JSON.stringify(reasons)}; bulk allowed ${fmt(bulkAllowed)} of ${fmt(BATCH * BATCHES)}`);
     } finally {
       await server.stop();
     }
