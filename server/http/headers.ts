@@ -56,10 +56,10 @@ export class StampedResponse<Request extends IncomingMessage = IncomingMessage> 
 
   override writeHead(statusCode: number, reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
     const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
-    const headers = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
+    const headers = typeof reasonOrHeaders === 'string' || reasonOrHeaders === undefined ? maybeHeaders : reasonOrHeaders;
+    // Kept after use: if this head fails (a bad header value), the 500 written instead is stamped too.
     const id = this.requestId;
     if (id === undefined) return super.writeHead(statusCode, reason, headers);
-    this.requestId = undefined;
     if (Array.isArray(headers)) {
       // A raw header list (flat or in pairs; the adapter never sends one): Node merges.
       this.setHeader('X-Request-Id', id);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
-import { serverOptions } from '../../server/http/headers';
+import { createServer } from 'node:http';
+import { serverOptions, StampedResponse } from '../../server/http/headers';
 import { makeApp, tempDir, type TestApp } from './helpers';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -114,5 +115,34 @@ describe('over the Node adapter', () => {
     assert.equal(res.headers.get('content-encoding'), 'gzip');
     assert.equal(res.head.match(/^x-request-id:/gim)?.length, 1);
     assert.equal(res.head.match(/^content-type:/gim)?.length, 1);
+  });
+
+  it('stamps every form of writeHead, and the 500 written after a head that failed', async () => {
+    const plainServer = createServer(serverOptions, (_req, res) => {
+      const stamped = res as StampedResponse;
+      stamped.requestId = 'req-1';
+      const path = _req.url;
+      if (path === '/reason') stamped.writeHead(201, 'Made', { 'x-a': '1' });
+      else if (path === '/undefined-reason') stamped.writeHead(202, undefined as unknown as string, { 'x-a': '2' });
+      else if (path === '/raw') stamped.writeHead(203, ['x-a', '3']);
+      else {
+        assert.throws(() => stamped.writeHead(200, { 'x-bad': 'a\nb' }));
+        stamped.writeHead(500, { 'content-type': 'text/plain' });
+      }
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => plainServer.listen(0, '127.0.0.1', resolve));
+    const at = (plainServer.address() as { port: number }).port;
+    try {
+      for (const [path, status, a] of [['/reason', 201, '1'], ['/undefined-reason', 202, '2'], ['/raw', 203, '3'], ['/bad', 500, undefined]] as const) {
+        const res = await raw(at, [`GET ${path} HTTP/1.1`]);
+        assert.equal(res.status, status, path);
+        assert.equal(res.headers.get('x-a'), a, path);
+        assert.equal(res.head.match(/^x-request-id: req-1$/gim)?.length, 1, path);
+        assert.equal(res.head.match(/^x-content-type-options: nosniff$/gim)?.length, 1, path);
+      }
+    } finally {
+      await new Promise((r) => plainServer.close(r));
+    }
   });
 });
