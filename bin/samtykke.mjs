@@ -1,6 +1,6 @@
-#!/usr/bin/env -S node --min-semi-space-size=16
-// The `samtykke` command: the server's own TypeScript, run through tsx. The node flag is
-// SERVER_NODE_FLAGS (server/main.ts): V8 takes it only on the command line.
+#!/usr/bin/env -S node --min-semi-space-size=16 --no-allocation-site-pretenuring
+// The `samtykke` command: the server's own TypeScript, run through tsx. The node flags are
+// SERVER_NODE_FLAGS (server/main.ts): V8 takes them only on the command line.
 import { register } from 'tsx/esm/api';
 
 register();
