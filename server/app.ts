@@ -33,7 +33,7 @@ import { sourcesRoutes } from './routes/sources';
 import { subjectsRoutes } from './routes/subjects';
 import { meRoutes } from './routes/me';
 import { preferencesPageRoutes, subscriptionsRoutes } from './routes/subscriptions';
-import { checkRoutes, OWN_BODY_LIMIT, SINGLE_CHECK_PATH, singleCheck } from './routes/check';
+import { CHECK_PATH, checkRoutes, OWN_BODY_LIMIT, singleCheck } from './routes/check';
 import { suppressionsRoutes } from './routes/suppressions';
 import { webhooksRoutes } from './routes/webhooks';
 import { Webhooks } from './services/webhooks';
@@ -84,6 +84,9 @@ export interface Services extends ServiceContext {
 }
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Where the API's routes are mounted. */
+const API_BASE = '/v1';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -140,7 +143,7 @@ export function createApp(options: AppOptions) {
   });
   const tooLarge = (c: Context) => errorJson(c, 413, 'payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
   const streamedBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
-  app.use('/v1/*', (c, next) => {
+  app.use(`${API_BASE}/*`, (c, next) => {
     // Bulk and CSV checks and list imports set their own limits (CSV: none, read as a stream).
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || OWN_BODY_LIMIT.test(c.req.path)) return next();
     // A declared length is checked without touching the stream (which would make the
@@ -166,7 +169,7 @@ export function createApp(options: AppOptions) {
     .route('/', checkRoutes)
     .route('/', suppressionsRoutes)
     .route('/', webhooksRoutes);
-  app.route('/v1', api);
+  app.route(API_BASE, api);
   app.route('/', healthRoutes);
   app.route('/', preferencesPageRoutes);
   // Decrypted mail, links and all: the developer's own machine only, never production.
@@ -207,23 +210,19 @@ export function createApp(options: AppOptions) {
   front.get(SINGLE_CHECK_PATH, (c): Response | Promise<Response> => {
     const id = start(c);
     if (!options.log) return singleCheck(c);
+    // Logged with the status it ends with, an error's included (handled here, as onError would).
     const started = performance.now();
+    const logged = (res: Response) => {
+      logRequest(c, id, res.status, started);
+      return res;
+    };
     let res: Response | Promise<Response>;
     try {
       res = singleCheck(c);
     } catch (error) {
       res = handleError(error, c);
     }
-    if (!(res instanceof Promise)) {
-      logRequest(c, id, res.status, started);
-      return res;
-    }
-    return res
-      .catch((error: unknown): Response => handleError(error, c))
-      .then((r) => {
-        logRequest(c, id, r.status, started);
-        return r;
-      });
+    return res instanceof Promise ? res.catch((error: unknown) => handleError(error, c)).then(logged) : logged(res);
   });
   front.onError(handleError);
   const inner = app.fetch;
@@ -234,8 +233,9 @@ export function createApp(options: AppOptions) {
   return { app, services, widget };
 }
 
-/** URLs of SINGLE_CHECK_PATH (the query aside). */
-const SINGLE_CHECK_URL = new RegExp(`^[a-z][a-z0-9+.-]*://[^/]+${SINGLE_CHECK_PATH.replace(':site', '[^/?#]+')}(?:[?#]|$)`, 'i');
+/** The single check's path in the app, and its URLs (the query aside). */
+const SINGLE_CHECK_PATH = `${API_BASE}${CHECK_PATH}`;
+const SINGLE_CHECK_URL = new RegExp(`^[a-z][a-z0-9+.-]*://[^/]+${SINGLE_CHECK_PATH.replace(':site', '[^/?#]+')}(?:[?#]|$)`);
 
 function toRegExp(path: string): RegExp {
   const escaped = path

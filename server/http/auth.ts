@@ -10,14 +10,19 @@ import type { AppEnv } from './env';
 import { errorJson } from './errors';
 import { header } from './headers';
 
+/** The token of `Authorization: Bearer <token>`, else undefined. */
+export function bearerToken(c: Context): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header(c, 'authorization') ?? '')?.[1];
+}
+
 /**
  * The request's key when it has any of `scopes` (also set as the context's `key`), else
  * the error answer. Immediate on a local database file; a promise against a libSQL server.
  */
 export function authorize(c: Context<AppEnv>, scopes: readonly KeyScope[]): AuthenticatedKey | Response | Promise<AuthenticatedKey | Response> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header(c, 'authorization') ?? '');
-  const key = match ? authenticate(c.get('services'), match[1]!) : undefined;
-  return key instanceof Promise ? key.then((k) => admit(c, scopes, k, true)) : admit(c, scopes, key, match !== null);
+  const token = bearerToken(c);
+  const key = token !== undefined ? authenticate(c.get('services'), token) : undefined;
+  return key instanceof Promise ? key.then((k) => admit(c, scopes, k, true)) : admit(c, scopes, key, token !== undefined);
 }
 
 function admit(c: Context<AppEnv>, scopes: readonly KeyScope[], key: AuthenticatedKey | undefined, named: boolean): AuthenticatedKey | Response {

@@ -4,9 +4,9 @@
  * Under @hono/node-server, `c.req.header()` makes the adapter copy every request header
  * into a web `Headers` (validating each name), and `c.header()` before the response does
  * the same for the response: together a fifth of a small request's CPU time here. Read
- * from Node's own parsed headers, and set the headers every response carries on Node's
- * response instead (Node merges them with the ones the adapter writes). Elsewhere
- * (`app.request()` in tests, other runtimes) the web objects are used as before.
+ * from Node's own parsed headers, and let the server's Node response write the headers
+ * every response carries (StampedResponse). Elsewhere (`app.request()` in tests, other
+ * runtimes) the web objects are used as before.
  */
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Context } from 'hono';

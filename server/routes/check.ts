@@ -21,6 +21,9 @@ import { header } from '../http/headers';
 /** Response header of POST check.csv: `present` when the answer's first row is the input's header row, else `absent`. */
 export const CSV_HEADER_HEADER = 'Samtykke-Csv-Header';
 
+/** Single and bulk checks, under the API's base path (app.ts serves GET of it with singleCheck). */
+export const CHECK_PATH = '/sites/:site/check';
+
 /** Routes that set their own body limit instead of the app-wide 1 MB (see app.ts). */
 export const OWN_BODY_LIMIT = /^\/v1\/sites\/[^/]+\/(check|check\.csv|suppressions\/import)$/;
 
@@ -39,7 +42,7 @@ const csvContent = (description: string) => ({ description, content: { 'text/csv
 
 export const checkRoutes = new Hono<AppEnv>()
   .get(
-    '/sites/:site/check',
+    CHECK_PATH,
     requireScope('check'),
     describeRoute({
       tags,
@@ -53,7 +56,7 @@ export const checkRoutes = new Hono<AppEnv>()
     (c) => answerCheck(c, c.req.valid('param').site, c.req.valid('query')),
   )
   .post(
-    '/sites/:site/check',
+    CHECK_PATH,
     requireScope('check'),
     describeRoute({
       tags,
@@ -120,8 +123,6 @@ function answerCheck(c: Context<AppEnv>, site: string, query: v.InferOutput<type
   return answer instanceof Promise ? answer.then((a) => c.json(a)) : c.json(answer);
 }
 
-/** The path singleCheck answers (GET), as app.ts routes it; the same as the route above. */
-export const SINGLE_CHECK_PATH = '/v1/sites/:site/check';
 
 /**
  * GET check as one handler: the documented route's steps (key, path, query, check) in one

@@ -20,6 +20,7 @@ import {
   PurposeKey,
   SiteId,
 } from '../../shared/api';
+import { bearerToken } from '../http/auth';
 import { pageCors } from '../http/cors';
 import type { AppEnv } from '../http/env';
 import { describeRoute, answers } from '../http/openapi';
@@ -40,7 +41,6 @@ import {
 } from '../services/preferences';
 import type { FixedWindow } from '../http/rate-limit';
 import { limitsOf, tooMany } from './subscriptions';
-import { header } from '../http/headers';
 
 const SiteParam = v.object({ site: SiteId });
 const PurposeParam = v.object({ site: SiteId, purpose: PurposeKey });
@@ -52,9 +52,8 @@ const ERRORS = {
 };
 
 async function person(c: Context<AppEnv>): Promise<Person> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header(c, 'authorization') ?? '');
   c.header('Cache-Control', 'no-store');
-  return authenticatePerson(c.get('services'), c.req.param('site') ?? '', match?.[1]);
+  return authenticatePerson(c.get('services'), c.req.param('site') ?? '', bearerToken(c));
 }
 
 const view = async (c: Context<AppEnv>, p: Person) => c.json(await preferencesView(c.get('services'), p));

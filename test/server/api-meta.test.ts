@@ -93,7 +93,7 @@ describe('health, OpenAPI and docs', () => {
     assert.equal(resolved.additionalProperties, false, 'unknown fields are refused, and documented so');
 
     // Path and query validators document their parameters too (validation.ts runs them itself).
-    const check = doc.paths['/sites/{site}/check']?.get ?? doc.paths['/v1/sites/{site}/check']?.get;
+    const check = doc.paths[consentPath.replace(/consents$/, 'check')]?.get;
     assert.ok(check, 'the send check is documented');
     const params = (check.parameters ?? []).map((p) => `${p.in}:${p.name}`).sort();
     assert.deepEqual(params, ['path:site', 'query:email', 'query:phone', 'query:purpose']);
